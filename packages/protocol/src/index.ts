@@ -1,0 +1,4 @@
+/** The contract shared by Flotilla's server, agent, SDK, CLI and dashboard. No I/O lives here. */
+export * from './selector.js';
+export * from './roles.js';
+export * from './api.js';

@@ -1,0 +1,75 @@
+/**
+ * The composition root: builds the HTTP app with every part wired in order. Tests call
+ * `buildApp()` and use `app.inject()`; `runServer()` in main.ts adds listening and signals.
+ */
+import { readFileSync } from 'node:fs';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createAuditRepository } from './audit/audit.repository.js';
+import { auditRoutes } from './audit/audit.routes.js';
+import { createAuditService } from './audit/audit.service.js';
+import { authRoutes } from './auth/auth.routes.js';
+import { createAuthService } from './auth/auth.service.js';
+import type { Config } from './config.js';
+import { installAccessControl } from './http/access.js';
+import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
+import { installDashboard } from './http/static.js';
+import { installValidation } from './http/validation.js';
+import type { Logger } from './log.js';
+import { createMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/ops.routes.js';
+import type { Store } from './store/database.js';
+
+/** What the app is built from. */
+export interface AppDependencies {
+  config: Readonly<Config>;
+  log: Logger;
+  store: Store;
+}
+
+const API_PREFIX = '/api/v1';
+
+/** Builds the app around an open, migrated store. Closing the app closes the store. */
+export async function buildApp({ config, log, store }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: log.child({ feature: 'http' }) as FastifyBaseLogger,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { https: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
+      : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const db = store.db;
+  const metrics = createMetrics();
+  const audit = createAuditService({ repository: createAuditRepository(db), log: log.child({ feature: 'audit' }) });
+  const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
+  await auth.start();
+
+  installValidation(app);
+  installErrorHandler(app);
+  installAccessControl(app, auth.authenticate, audit);
+  metrics.install(app);
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Flotilla API', version: '1', description: 'Manage fleets of connected devices.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(opsRoutes({ store, metrics }));
+  await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
+  await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
+
+  installNotFoundHandler(app, await installDashboard(app, config.webDir));
+  app.addHook('onClose', async () => store.close());
+  return app;
+}

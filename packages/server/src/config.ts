@@ -1,0 +1,188 @@
+/**
+ * Settings of `flotilla server`: each has a flag, an environment variable and a default, and is
+ * parsed and validated once at start-up. A bad value stops start-up with one line naming it.
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The validated, frozen configuration every part receives. */
+export interface Config {
+  dataDir: string;
+  httpHost: string;
+  httpPort: number;
+  databaseUrl: string | null;
+  setupToken: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  bodyLimitBytes: number;
+  loginRateLimitPerMinute: number;
+  webDir: string | null;
+  trustProxy: boolean;
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
+  shutdownTimeoutMs: number;
+}
+
+/** One setting: where it comes from and how its text becomes a value. */
+export interface SettingDefinition {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  defaultValue: string | null;
+  description: string;
+  parse(raw: string): Config[keyof Config];
+}
+
+/** Thrown for a bad setting; the message names the setting, its flag and its variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+class ValueError extends Error {}
+
+const defaultWebDir = fileURLToPath(new URL('../../web/build', import.meta.url));
+
+/** Every setting of the server, in the order `--help` lists them. */
+export const settings: readonly SettingDefinition[] = Object.freeze([
+  setting('dataDir', '--data-dir', 'FLOTILLA_DATA_DIR', './data', 'SQLite file, artifacts and history live here', (raw) => resolve(nonEmpty(raw))),
+  setting('httpHost', '--http-host', 'FLOTILLA_HTTP_HOST', '0.0.0.0', 'address the REST API and dashboard listen on', nonEmpty),
+  setting('httpPort', '--http-port', 'FLOTILLA_HTTP_PORT', '8080', 'port of the REST API and dashboard (0 picks a free one)', port),
+  setting('databaseUrl', '--database-url', 'FLOTILLA_DATABASE_URL', null, 'postgres://… to use PostgreSQL instead of SQLite in the data directory', databaseUrl),
+  setting('setupToken', '--setup-token', 'FLOTILLA_SETUP_TOKEN', null, 'one-time token that creates the first admin (random and printed when unset)', setupToken),
+  setting('logLevel', '--log-level', 'FLOTILLA_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent', logLevel),
+  setting('accessTokenTtlMs', '--access-token-ttl', 'FLOTILLA_ACCESS_TOKEN_TTL', '15m', 'lifetime of a session access token', duration),
+  setting('refreshTokenTtlMs', '--refresh-token-ttl', 'FLOTILLA_REFRESH_TOKEN_TTL', '30d', 'lifetime of a session refresh token', duration),
+  setting('bodyLimitBytes', '--body-limit', 'FLOTILLA_BODY_LIMIT', '1mb', 'largest request body accepted', byteSize),
+  setting('loginRateLimitPerMinute', '--login-rate-limit', 'FLOTILLA_LOGIN_RATE_LIMIT', '10', 'login attempts a minute per client address and per account', positiveInteger),
+  setting('webDir', '--web-dir', 'FLOTILLA_WEB_DIR', defaultWebDir, 'built dashboard to serve at / ("" serves none)', (raw) => (raw === '' ? null : resolve(raw))),
+  setting('trustProxy', '--trust-proxy', 'FLOTILLA_TRUST_PROXY', 'false', 'take client addresses from X-Forwarded-For (behind a reverse proxy)', boolean),
+  setting('tlsCertFile', '--tls-cert', 'FLOTILLA_TLS_CERT', null, 'PEM certificate file; with --tls-key serves HTTPS', (raw) => resolve(nonEmpty(raw))),
+  setting('tlsKeyFile', '--tls-key', 'FLOTILLA_TLS_KEY', null, 'PEM private key file for --tls-cert', (raw) => resolve(nonEmpty(raw))),
+  setting('shutdownTimeoutMs', '--shutdown-timeout', 'FLOTILLA_SHUTDOWN_TIMEOUT', '10s', 'how long in-flight requests may take to finish at shutdown', duration),
+]);
+
+function setting(
+  key: keyof Config,
+  flag: string,
+  env: string,
+  defaultValue: string | null,
+  description: string,
+  parse: (raw: string) => Config[keyof Config],
+): SettingDefinition {
+  return { key, flag, env, defaultValue, description, parse };
+}
+
+/** Where setting values come from: environment variables and flags already split by key. */
+export interface ConfigSources {
+  env?: Record<string, string | undefined>;
+  flags?: Partial<Record<keyof Config, string>>;
+}
+
+/**
+ * Builds the configuration: a flag wins over its variable, which wins over the default.
+ * Throws ConfigError naming the first bad setting.
+ */
+export function parseConfig({ env = {}, flags = {} }: ConfigSources = {}): Readonly<Config> {
+  const config: Partial<Record<keyof Config, unknown>> = {};
+  for (const definition of settings) {
+    const fromFlag = flags[definition.key];
+    const fromEnv = env[definition.env];
+    const raw = fromFlag ?? fromEnv ?? definition.defaultValue;
+    if (raw === null || raw === undefined) {
+      config[definition.key] = null;
+      continue;
+    }
+    try {
+      config[definition.key] = definition.parse(raw);
+    } catch (error) {
+      const source = fromFlag !== undefined ? definition.flag : fromEnv !== undefined ? definition.env : 'default';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`invalid ${definition.env} (${definition.flag}) "${raw}" from ${source}: ${reason}`);
+    }
+  }
+  const result = config as Config;
+  if ((result.tlsCertFile === null) !== (result.tlsKeyFile === null)) {
+    throw new ConfigError('FLOTILLA_TLS_CERT (--tls-cert) and FLOTILLA_TLS_KEY (--tls-key) must be set together');
+  }
+  return Object.freeze(result);
+}
+
+function nonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new ValueError('must not be empty');
+  return raw.trim();
+}
+
+function port(raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value > 65535) throw new ValueError('must be a port number from 0 to 65535');
+  return value;
+}
+
+function positiveInteger(raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < 1) throw new ValueError('must be a whole number of 1 or more');
+  return value;
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(value)) return false;
+  throw new ValueError('must be true or false');
+}
+
+const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+function logLevel(raw: string): Config['logLevel'] {
+  const value = raw.trim().toLowerCase();
+  const level = levels.find((candidate) => candidate === value);
+  if (!level) throw new ValueError(`must be one of ${levels.join(', ')}`);
+  return level;
+}
+
+function databaseUrl(raw: string): string | null {
+  if (raw.trim() === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ValueError('must be a URL such as postgres://user@host:5432/flotilla');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ValueError('must start with postgres:// (SQLite needs no URL: leave it unset)');
+  }
+  return raw;
+}
+
+function setupToken(raw: string): string | null {
+  if (raw === '') return null;
+  if (raw.length < 16) throw new ValueError('must be at least 16 characters');
+  return raw;
+}
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `10s`, `15m`, `12h`, `30d` into milliseconds. */
+export function parseDuration(raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(raw.trim());
+  if (!match) throw new ValueError('must be a duration such as 500ms, 10s, 15m, 12h or 30d');
+  return Math.round(Number(match[1]) * (durationUnits[match[2] as string] as number));
+}
+
+function duration(raw: string): number {
+  const value = parseDuration(raw);
+  if (value <= 0) throw new ValueError('must be longer than zero');
+  return value;
+}
+
+const sizeUnits: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+function byteSize(raw: string): number {
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw.trim());
+  if (!match) throw new ValueError('must be a size such as 512kb or 1mb');
+  const value = Number(match[1]) * (sizeUnits[(match[2] ?? 'b').toLowerCase()] as number);
+  if (value < 1024) throw new ValueError('must be at least 1kb');
+  return value;
+}

@@ -1,0 +1,81 @@
+/** Runs the server: opens the store, migrates, builds the app, listens, and shuts down gracefully. */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore } from './store/database.js';
+
+/** A running server. */
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The base URL it answers on, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the server cannot listen; the message names the setting to change. */
+export class ListenError extends Error {}
+
+/** Starts a server with this configuration (no signal handling; see runServer). */
+export async function startServer(config: Readonly<Config>, log: Logger = createLogger(config)): Promise<RunningServer> {
+  const store = await openStore(config, log.child({ feature: 'store' }));
+  let app: FastifyInstance;
+  try {
+    await store.migrate();
+    app = await buildApp({ config, log, store });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  try {
+    await app.listen({ host: config.httpHost, port: config.httpPort });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ListenError(`port ${config.httpPort} is already in use: choose another with FLOTILLA_HTTP_PORT (--http-port)`);
+    if (code === 'EACCES') throw new ListenError(`no permission to listen on port ${config.httpPort}: choose one above 1023 with FLOTILLA_HTTP_PORT (--http-port)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen on ${config.httpHost}: check FLOTILLA_HTTP_HOST (--http-host)`);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+  const url = `${config.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url }, 'flotilla listening');
+  return { app, url, close: () => app.close() };
+}
+
+/**
+ * Starts the server and stops it on SIGTERM or SIGINT: in-flight requests finish (up to the
+ * shutdown timeout), then the database closes. Resolves once the server has stopped.
+ */
+export async function runServer(config: Readonly<Config>): Promise<void> {
+  const log = createLogger(config);
+  const server = await startServer(config, log);
+  await new Promise<void>((resolve) => {
+    let isStopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (isStopping) return;
+      isStopping = true;
+      log.info({ signal }, 'shutting down');
+      const timer = setTimeout(() => {
+        log.error('shutdown timed out; exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      server.close().then(
+        () => {
+          log.info('stopped');
+          resolve();
+        },
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve();
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Table types of the store, shared by SQLite and PostgreSQL. Times are epoch milliseconds,
+ * JSON documents are text, booleans are 0/1 integers, so every query is written once.
+ */
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  email: string;
+  name: string;
+  role: string;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  labels: string;
+  metadata: string;
+  secret_hash: string | null;
+  inventory: string | null;
+  online: number;
+  last_seen_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeviceLabelsTable {
+  device_id: string;
+  tenant_id: string;
+  key: string;
+  value: string;
+}
+
+export interface EnrollmentTokensTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  token_hash: string;
+  labels: string;
+  expires_at: number | null;
+  max_uses: number | null;
+  uses: number;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ClaimCodesTable {
+  id: string;
+  maker_tenant_id: string;
+  device_id: string;
+  code_hash: string;
+  created_at: number;
+  enrolled_at: number | null;
+  claimed_at: number | null;
+  claimed_tenant_id: string | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  tenant_id: string | null;
+  at: number;
+  actor_type: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  status: number;
+  ip: string | null;
+  detail: string | null;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+/** The whole database, as Kysely sees it. */
+export interface Database {
+  tenants: TenantsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  devices: DevicesTable;
+  device_labels: DeviceLabelsTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  claim_codes: ClaimCodesTable;
+  audit_log: AuditLogTable;
+  settings: SettingsTable;
+}
+
+/** Kept for tables that may later use generated columns. */
+export type { Generated };
