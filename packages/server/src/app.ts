@@ -32,6 +32,21 @@ export interface AppDependencies {
 
 const API_PREFIX = '/api/v1';
 
+/**
+ * While closing, answers carry `connection: close`, so keep-alive clients let go once their
+ * in-flight request is done and the server can finish closing without cutting anyone off.
+ */
+function installGracefulClose(app: FastifyInstance): void {
+  let isClosing = false;
+  app.addHook('preClose', async () => {
+    isClosing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (isClosing) reply.header('connection', 'close');
+    return payload;
+  });
+}
+
 /** Builds the app around an open, migrated store. Closing the app closes the store. */
 export async function buildApp({ config, log, store }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -70,6 +85,7 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
+  installGracefulClose(app);
   app.addHook('onClose', async () => store.close());
   return app;
 }

@@ -16,6 +16,8 @@ const common: Options = { allErrors: false, removeAdditional: false, useDefaults
 export function installValidation(app: FastifyInstance): void {
   const strict = addFormats(new Ajv({ ...common, coerceTypes: false }));
   const coercing = addFormats(new Ajv({ ...common, coerceTypes: 'array' }));
+  // The API speaks JSON; a text body is refused with 415 rather than failing validation oddly.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strict : coercing;
     return ajv.compile(schema);
