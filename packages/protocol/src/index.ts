@@ -2,3 +2,5 @@
 export * from './selector.js';
 export * from './roles.js';
 export * from './api.js';
+export * from './topics.js';
+export * from './telemetry.js';
