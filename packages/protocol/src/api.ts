@@ -16,7 +16,8 @@ export const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
 export const LabelsSchema = Type.Record(
   Type.String({ pattern: LABEL_KEY_PATTERN }),
   Type.String({ pattern: LABEL_VALUE_PATTERN }),
-  { maxProperties: 64, description: 'Labels: keys of letters, digits and ._/-; values of at most 63 characters' },
+  // Without additionalProperties:false a key that misses the pattern would pass unchecked.
+  { maxProperties: 64, additionalProperties: false, description: 'Labels: keys of letters, digits and ._/-; values of at most 63 characters' },
 );
 export type Labels = Static<typeof LabelsSchema>;
 
@@ -24,12 +25,22 @@ export type Labels = Static<typeof LabelsSchema>;
 export const LabelsPatchSchema = Type.Record(
   Type.String({ pattern: LABEL_KEY_PATTERN }),
   Type.Union([Type.String({ pattern: LABEL_VALUE_PATTERN }), Type.Null()]),
-  { maxProperties: 64 },
+  { maxProperties: 64, additionalProperties: false, description: 'A string sets the label, null removes it' },
 );
 
 /** Free-form JSON metadata attached to a resource. */
-export const MetadataSchema = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Unknown(), {
+export const MetadataSchema = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: 256,
+  // A record's key schema becomes a pattern, so the key length is checked here instead.
+  propertyNames: { minLength: 1, maxLength: 128 },
+  description: 'Free-form JSON; at most 256 keys of 1-128 characters',
+});
+
+/** A metadata patch (JSON merge patch, RFC 7386): objects merge, a `null` value removes the key. */
+export const MetadataPatchSchema = Type.Record(Type.String(), Type.Unknown(), {
+  maxProperties: 256,
+  propertyNames: { minLength: 1, maxLength: 128 },
+  description: 'JSON merge patch (RFC 7386): objects merge, null removes',
 });
 
 /** A page of a list: the items and the cursor of the next page, if any. */
@@ -90,6 +101,19 @@ export const ApiTokenSchema = Type.Object({
 });
 export type ApiToken = Static<typeof ApiTokenSchema>;
 
+/**
+ * A device name: 1-128 letters, digits, `.`, `_`, `-` and inner spaces, starting with a letter or
+ * digit. ASCII only, so that case-insensitive search behaves the same on SQLite and PostgreSQL.
+ */
+export const DEVICE_NAME_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9._-])?$';
+
+/** A device name, unique within a tenant (case-sensitive). */
+export const DeviceNameSchema = Type.String({
+  pattern: DEVICE_NAME_PATTERN,
+  maxLength: 128,
+  description: 'Unique in the tenant: 1-128 letters, digits, ".", "_", "-" and inner spaces, starting with a letter or digit',
+});
+
 export const DeviceSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -114,6 +138,22 @@ export const EnrollmentTokenSchema = Type.Object({
   revokedAt: Type.Union([Timestamp, Type.Null()]),
 });
 export type EnrollmentToken = Static<typeof EnrollmentTokenSchema>;
+
+/** What a device gets back when it enrolls: its id and secret (shown only here) and its name. */
+export const EnrolledDeviceSchema = Type.Object({ id: Type.String(), secret: Type.String(), name: Type.String() });
+export type EnrolledDevice = Static<typeof EnrolledDeviceSchema>;
+
+/** A claim code as its maker sees it; the code itself is shown only when created. */
+export const ClaimCodeSchema = Type.Object({
+  id: Type.String(),
+  deviceId: Type.String(),
+  createdAt: Timestamp,
+  enrolled: Type.Boolean({ description: 'The device has enrolled with its code' }),
+  enrolledAt: Type.Union([Timestamp, Type.Null()]),
+  claimed: Type.Boolean({ description: 'An owner has claimed the device' }),
+  claimedAt: Type.Union([Timestamp, Type.Null()]),
+});
+export type ClaimCode = Static<typeof ClaimCodeSchema>;
 
 export const AuditEntrySchema = Type.Object({
   id: Type.String(),

@@ -14,6 +14,8 @@ import { createAuditService } from './audit/audit.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
 import type { Config } from './config.js';
+import { devicesRoutes } from './devices/devices.routes.js';
+import { createDevicesService } from './devices/devices.service.js';
 import { installAccessControl } from './http/access.js';
 import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
@@ -63,6 +65,7 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
   const audit = createAuditService({ repository: createAuditRepository(db), log: log.child({ feature: 'audit' }) });
   const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
   await auth.start();
+  const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
 
   installValidation(app);
   installErrorHandler(app);
@@ -83,6 +86,7 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
   await app.register(opsRoutes({ store, metrics }));
   await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
+  await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
