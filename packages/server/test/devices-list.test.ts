@@ -67,7 +67,7 @@ for (const dialect of dialects) {
     after(() => t.close());
 
     async function page(query: Record<string, string | number>): Promise<Page<Device>> {
-      const search = new URLSearchParams(Object.entries(query).map(([key, value]) => [key, String(value)]));
+      const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]));
       const response = await t.request({ method: 'GET', url: `/api/v1/devices?${search}`, token: admin.accessToken });
       assert.equal(response.statusCode, 200, response.body);
       return response.json();
