@@ -1,0 +1,150 @@
+/**
+ * A small client of the REST API (`/api/v1`): JSON in and out, problem+json answers turned into
+ * ApiError, and a saved session refreshed when its access token has expired or is refused.
+ */
+import type { Page, Session } from '@flotilla/protocol';
+import type { CredentialsStore, SavedSession } from './credentials.js';
+import { ApiError, networkError, sessionExpired } from './errors.js';
+
+/** How requests are authorised: an API token, a saved session, or nothing (login). */
+export type ClientAuth =
+  | { kind: 'token'; token: string }
+  | { kind: 'session'; session: SavedSession; store: CredentialsStore }
+  | { kind: 'none' };
+
+export interface ClientOptions {
+  /** Base address, e.g. http://localhost:8080 (no trailing slash). */
+  server: string;
+  auth: ClientAuth;
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+}
+
+/** Query parameters; undefined ones are left out. */
+export type Query = Record<string, string | number | undefined>;
+
+/** The API as the commands use it; paths are relative to /api/v1. */
+export interface ApiClient {
+  readonly server: string;
+  get<T>(path: string, query?: Query): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
+  delete(path: string): Promise<void>;
+  /** Follows `nextCursor` until the list ends, returning every item. */
+  listAll<T>(path: string, query?: Query): Promise<T[]>;
+}
+
+/** The largest page the API serves. */
+export const MAX_PAGE_SIZE = 500;
+
+// Refresh a little early, so a token does not expire between the check and the server.
+const EXPIRY_MARGIN_MS = 30_000;
+
+/** Turns a login or refresh answer into what is saved. */
+export function toSavedSession(server: string, session: Session, now: number = Date.now()): SavedSession {
+  return {
+    server,
+    accessToken: session.accessToken,
+    refreshToken: session.refreshToken,
+    expiresAt: new Date(now + session.expiresIn * 1000).toISOString(),
+  };
+}
+
+/** Creates a client for one server. */
+export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.now, timeoutMs = 30_000 }: ClientOptions): ApiClient {
+  let session = auth.kind === 'session' ? auth.session : null;
+
+  async function send(method: string, path: string, query: Query | undefined, body: unknown, token: string | null): Promise<Response> {
+    const url = new URL(`${server}/api/v1${path}`);
+    for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    try {
+      return await fetchFn(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw networkError(server, error);
+    }
+  }
+
+  async function refresh(): Promise<void> {
+    if (auth.kind !== 'session' || !session) return;
+    const response = await send('POST', '/auth/refresh', undefined, { refreshToken: session.refreshToken }, null);
+    if (response.status === 401) throw sessionExpired(server);
+    const fresh = await readAnswer<Session>(response, server);
+    session = toSavedSession(server, fresh, now());
+    auth.store.save(session);
+  }
+
+  async function request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+    let hasRefreshed = false;
+    if (session && Date.parse(session.expiresAt) - EXPIRY_MARGIN_MS <= now()) {
+      await refresh();
+      hasRefreshed = true;
+    }
+    const token = () => (auth.kind === 'token' ? auth.token : (session?.accessToken ?? null));
+    let response = await send(method, path, query, body, token());
+    // The access token may have been revoked or the clock may be off: one refresh, one retry.
+    if (response.status === 401 && session && !hasRefreshed) {
+      await refresh();
+      response = await send(method, path, query, body, token());
+    }
+    return readAnswer<T>(response, server);
+  }
+
+  return {
+    server,
+    get: (path, query) => request('GET', path, query),
+    post: (path, body) => request('POST', path, undefined, body ?? {}),
+    patch: (path, body) => request('PATCH', path, undefined, body),
+    delete: (path) => request('DELETE', path),
+    async listAll<T>(path: string, query: Query = {}) {
+      const items: T[] = [];
+      let cursor: string | undefined;
+      do {
+        const page: Page<T> = await request('GET', path, { ...query, limit: MAX_PAGE_SIZE, cursor });
+        items.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return items;
+    },
+  };
+}
+
+/** The answer's JSON (undefined for 204), or the ApiError its problem+json describes. */
+async function readAnswer<T>(response: Response, server: string): Promise<T> {
+  const text = await response.text().catch(() => '');
+  if (response.ok) {
+    if (response.status === 204 || text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiError(`${server} answered with something other than JSON; is it a Flotilla server?`, 'BAD_ANSWER', response.status);
+    }
+  }
+  const problem = parseProblem(text);
+  if (problem) {
+    throw new ApiError(problem.detail || problem.title || response.statusText, problem.code, response.status);
+  }
+  throw new ApiError(`${server} answered ${response.status} ${response.statusText}`.trimEnd(), `HTTP_${response.status}`, response.status);
+}
+
+/** The problem+json in `text`, or null when something other than Flotilla answered. */
+function parseProblem(text: string): { code: string; detail: string; title: string } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { code, detail, title } = value as Record<string, unknown>;
+  if (typeof code !== 'string') return null;
+  return { code, detail: typeof detail === 'string' ? detail : '', title: typeof title === 'string' ? title : '' };
+}

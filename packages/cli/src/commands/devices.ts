@@ -1,0 +1,162 @@
+/** `flotilla devices …`: list, inspect, create, label and delete devices. */
+import { parseSelector, SelectorSyntaxError, type Device, type Page } from '@flotilla/protocol';
+import type { Command } from 'commander';
+import { collect, parseJsonObject, parseLabelChanges, parseLabels } from '../args.js';
+import { MAX_PAGE_SIZE, type ApiClient } from '../client.js';
+import type { CliContext } from '../context.js';
+import { ApiError, CliError, EXIT_USAGE, usageError } from '../errors.js';
+import { formatLabels, formatRelative, formatTimestamp, type Column } from '../format.js';
+import { confirmDeletion, fetchList, noteMore, segment, withJson, withPaging, type JsonOptions, type ListOptions } from './shared.js';
+
+interface ListDevicesOptions extends ListOptions {
+  selector?: string;
+  search?: string;
+  sort?: string;
+}
+
+const SORT_FIELDS = ['name', 'createdAt', 'updatedAt', 'lastSeenAt'];
+
+const deviceColumns: Column<Device>[] = [
+  { heading: 'name', cell: (device) => device.name },
+  { heading: 'id', cell: (device) => device.id },
+  { heading: 'status', cell: (device) => (device.online ? 'online' : 'offline') },
+  { heading: 'labels', cell: (device) => formatLabels(device.labels) },
+  { heading: 'last seen', cell: (device) => formatRelative(device.lastSeenAt) },
+  { heading: 'created', cell: (device) => formatRelative(device.createdAt) },
+];
+
+/** Adds `devices ls|get|create|label|rm`. */
+export function registerDevicesCommands(program: Command, context: CliContext): void {
+  const devices = program.command('devices').description('list, inspect, create, label and delete devices');
+
+  withPaging(
+    withJson(
+      devices
+        .command('ls')
+        .description('list devices')
+        .option('-l, --selector <selector>', 'label selector, e.g. "site=oslo,role!=gateway,tier in (a,b)"')
+        .option('--search <text>', 'only devices whose name contains this text')
+        .option('--sort <field>', `${SORT_FIELDS.join(', ')}; put - in front for descending`),
+    ),
+  ).action((options: ListDevicesOptions) => listDevices(context, options));
+
+  withJson(devices.command('get').description('show one device').argument('<device>', 'id or name'))
+    .action(async (reference: string, options: JsonOptions) => {
+      const device = await resolveDevice(context.connect(), reference);
+      if (options.json) context.output.json(device);
+      else context.output.details(deviceDetails(device));
+    });
+
+  withJson(
+    devices
+      .command('create')
+      .description('register a device and print its secret (shown only once)')
+      .argument('<name>', 'unique name in your tenant')
+      .option('--label <key=value>', 'a label; repeat for more', collect, [])
+      .option('--metadata <json>', 'free-form JSON object, e.g. \'{"rack":4}\''),
+  ).action(async (name: string, options: JsonOptions & { label: string[]; metadata?: string }) => {
+    const body = {
+      name,
+      labels: parseLabels(options.label),
+      ...(options.metadata !== undefined ? { metadata: parseJsonObject(options.metadata, '--metadata') } : {}),
+    };
+    const created = await context.connect().post<{ device: Device; secret: string }>('/devices', body);
+    if (options.json) context.output.json(created);
+    else {
+      context.output.line(`created device ${created.device.name} (${created.device.id})`);
+      context.output.line(`secret: ${created.secret}`);
+    }
+    context.output.warn('the device secret is shown only this once: store it on the device now');
+  });
+
+  withJson(
+    devices
+      .command('label')
+      .description('set labels (key=value) and remove them (key-)')
+      .argument('<device>', 'id or name')
+      .argument('<changes...>', 'key=value to set a label, key- to remove it'),
+  ).action(async (reference: string, changes: string[], options: JsonOptions) => {
+    const labels = parseLabelChanges(changes);
+    const client = context.connect();
+    const device = await resolveDevice(client, reference);
+    const updated = await client.patch<Device>(`/devices/${segment(device.id)}`, { labels });
+    if (options.json) context.output.json(updated);
+    else context.output.line(`${updated.name}: ${formatLabels(updated.labels)}`);
+  });
+
+  withJson(
+    devices
+      .command('rm')
+      .description('delete a device')
+      .argument('<device>', 'id or name')
+      .option('-y, --yes', 'do not ask for confirmation'),
+  ).action(async (reference: string, options: JsonOptions & { yes?: boolean }) => {
+    const client = context.connect();
+    const device = await resolveDevice(client, reference);
+    await confirmDeletion(context, `device ${device.name} (${device.id})`, options.yes);
+    await client.delete(`/devices/${segment(device.id)}`);
+    if (options.json) context.output.json({ id: device.id, name: device.name, deleted: true });
+    else context.output.line(`deleted device ${device.name} (${device.id})`);
+  });
+}
+
+async function listDevices(context: CliContext, options: ListDevicesOptions): Promise<void> {
+  if (options.selector !== undefined) checkSelector(options.selector);
+  if (options.sort !== undefined && !SORT_FIELDS.includes(options.sort.replace(/^-/, ''))) {
+    throw usageError(`cannot sort by "${options.sort}": expected ${SORT_FIELDS.join(', ')}, with - in front for descending`);
+  }
+  const query = { selector: options.selector, q: options.search, sort: options.sort };
+  const page = await fetchList<Device>(context.connect(), '/devices', query, options);
+  if (options.json) return context.output.json(page);
+  context.output.table(deviceColumns, page.items, options.selector || options.search ? 'no devices match' : 'no devices yet');
+  noteMore(context, page, 'devices');
+}
+
+// The server checks too; checking here with the same parser answers a typo before any request.
+function checkSelector(selector: string): void {
+  try {
+    parseSelector(selector);
+  } catch (error) {
+    if (error instanceof SelectorSyntaxError) throw new CliError(error.message, 'INVALID_SELECTOR', EXIT_USAGE);
+    throw error;
+  }
+}
+
+const DEVICE_ID = /^dev_[0-9a-z]{26}$/;
+
+/**
+ * Finds a device by id or by exact name. Names are searched with `?q=`, which matches parts of
+ * names, so the pages are scanned for the one whose name is exactly `reference`.
+ */
+export async function resolveDevice(client: ApiClient, reference: string): Promise<Device> {
+  if (DEVICE_ID.test(reference)) {
+    try {
+      return await client.get<Device>(`/devices/${segment(reference)}`);
+    } catch (error) {
+      // A device may be named like an id; look for that name before giving up.
+      if (!(error instanceof ApiError && error.code === 'DEVICE_NOT_FOUND')) throw error;
+    }
+  }
+  let cursor: string | undefined;
+  do {
+    const page = await client.get<Page<Device>>('/devices', { q: reference, limit: MAX_PAGE_SIZE, cursor });
+    const found = page.items.find((device) => device.name === reference);
+    if (found) return found;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  throw new ApiError(`no device has the id or name "${reference}"`, 'DEVICE_NOT_FOUND', 404);
+}
+
+function deviceDetails(device: Device): [string, string][] {
+  return [
+    ['id', device.id],
+    ['name', device.name],
+    ['status', device.online ? 'online' : 'offline'],
+    ['labels', formatLabels(device.labels)],
+    ['last seen', formatTimestamp(device.lastSeenAt)],
+    ['created', formatTimestamp(device.createdAt)],
+    ['updated', formatTimestamp(device.updatedAt)],
+    ['metadata', Object.keys(device.metadata).length === 0 ? '-' : JSON.stringify(device.metadata, null, 2)],
+    ['inventory', device.inventory ? JSON.stringify(device.inventory, null, 2) : '-'],
+  ];
+}

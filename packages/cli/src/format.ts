@@ -1,0 +1,85 @@
+/** Pure text formatting for human output: aligned tables, relative times, labels. */
+
+/** A column of a table: its heading and how to get a cell's text from a row. */
+export interface Column<Row> {
+  heading: string;
+  cell(row: Row): string;
+}
+
+const GAP = '  ';
+
+/**
+ * Lays rows out under upper-case headings, each column as wide as its widest cell, two spaces
+ * apart. The last column is not padded, so lines carry no trailing spaces.
+ */
+export function formatTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  const grid = [columns.map((column) => column.heading.toUpperCase()), ...rows.map((row) => columns.map((column) => oneLine(column.cell(row))))];
+  const widths = columns.map((_, index) => Math.max(...grid.map((cells) => width(cells[index] ?? ''))));
+  return grid
+    .map((cells) =>
+      cells
+        .map((cell, index) => (index === cells.length - 1 ? cell : cell + ' '.repeat((widths[index] ?? 0) - width(cell))))
+        .join(GAP)
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Lays out `label: value` pairs with the values aligned, for a single resource. */
+export function formatDetails(pairs: readonly (readonly [string, string])[]): string {
+  const labelWidth = Math.max(0, ...pairs.map(([label]) => width(label) + 1));
+  return pairs
+    .map(([label, value]) => {
+      const [first = '', ...rest] = value.split('\n');
+      const indent = ' '.repeat(labelWidth + 1);
+      return [`${`${label}:`.padEnd(labelWidth)} ${first}`.trimEnd(), ...rest.map((line) => indent + line)].join('\n');
+    })
+    .join('\n');
+}
+
+// Code points, not UTF-16 units, so names with accents line up.
+function width(text: string): number {
+  return [...text].length;
+}
+
+// A newline or tab inside a cell would break the grid.
+function oneLine(text: string): string {
+  return text.replace(/[\t\r\n]+/g, ' ');
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * A time relative to now, short as kubectl's AGE: `45s ago`, `3m ago`, `5h ago`, `12d ago`,
+ * `in 29d`. Null (never happened, never expires) shows as `-`.
+ */
+export function formatRelative(iso: string | null | undefined, now: number = Date.now()): string {
+  if (!iso) return '-';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const difference = now - at;
+  const span = formatSpan(Math.abs(difference));
+  if (Math.abs(difference) < SECOND) return 'just now';
+  return difference >= 0 ? `${span} ago` : `in ${span}`;
+}
+
+function formatSpan(milliseconds: number): string {
+  if (milliseconds < MINUTE) return `${Math.floor(milliseconds / SECOND)}s`;
+  if (milliseconds < HOUR) return `${Math.floor(milliseconds / MINUTE)}m`;
+  if (milliseconds < 2 * DAY) return `${Math.floor(milliseconds / HOUR)}h`;
+  return `${Math.floor(milliseconds / DAY)}d`;
+}
+
+/** Labels as `key=value,…` sorted by key, or `-` when there are none. */
+export function formatLabels(labels: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(labels).sort();
+  return keys.length === 0 ? '-' : keys.map((key) => `${key}=${labels[key]}`).join(',');
+}
+
+/** A timestamp with its relative time: `2026-05-01T10:00:00.000Z (3h ago)`, or `-`. */
+export function formatTimestamp(iso: string | null | undefined, now: number = Date.now()): string {
+  return iso ? `${iso} (${formatRelative(iso, now)})` : '-';
+}
