@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { LoginBody, MeSchema, RefreshBody, SessionSchema, SetupBody, SetupStatusReply } from './auth.schemas.js';
@@ -12,14 +13,17 @@ interface Dependencies {
 /** First-run setup, login, refresh, logout and `GET /me`. */
 export function authRoutes({ auth, config }: Dependencies): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const limit = (keyGenerator: (request: { ip: string; body?: unknown }) => string) =>
-      app.rateLimit({
-        max: config.loginRateLimitPerMinute,
-        timeWindow: 60_000,
-        keyGenerator,
-        errorResponseBuilder: (_request, context) =>
-          new AppError('RATE_LIMITED', `too many sign-in attempts; try again in ${context.after}`),
-      });
+    // createRateLimit, not app.rateLimit: the handlers app.rateLimit makes share one "already ran"
+    // flag per request, so the per-account limit after the per-address one would never count.
+    const limit = (keyGenerator: (request: FastifyRequest) => string) => {
+      const check = app.createRateLimit({ max: config.loginRateLimitPerMinute, timeWindow: 60_000, keyGenerator });
+      return async (request: FastifyRequest): Promise<void> => {
+        const result = await check(request);
+        if (result.isAllowed || !result.isExceeded) return;
+        const seconds = String(result.ttlInSeconds);
+        throw new AppError('RATE_LIMITED', `too many sign-in attempts; try again in ${seconds} s`, undefined, { 'retry-after': seconds });
+      };
+    };
     const perAddress = limit((request) => `login-ip:${request.ip}`);
     const perAccount = limit((request) => `login-account:${String((request.body as { email?: string })?.email ?? '').toLowerCase()}`);
 
@@ -79,8 +83,8 @@ export function authRoutes({ auth, config }: Dependencies): FastifyPluginAsyncTy
         schema: { tags: ['auth'], summary: 'End a session', body: RefreshBody, response: { 204: { type: 'null' } } },
       },
       async (request, reply) => {
-        const userId = await auth.logout(request.body.refreshToken);
-        request.audit = { tenantId: null, actorType: 'user', actorId: userId, targetType: 'session', targetId: null };
+        const ended = await auth.logout(request.body.refreshToken);
+        request.audit = { tenantId: ended?.tenantId ?? null, actorType: 'user', actorId: ended?.userId ?? null, targetType: 'session', targetId: null };
         return reply.status(204).send();
       },
     );

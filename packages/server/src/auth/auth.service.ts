@@ -3,7 +3,7 @@
  * turning an Authorization header (session JWT or API token) into a principal.
  */
 import { randomBytes } from 'node:crypto';
-import type { Me, Role, Session } from '@flotilla/protocol';
+import { roleAtLeast, type Me, type Role, type Session } from '@flotilla/protocol';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
@@ -85,7 +85,9 @@ export function createAuthService({ db, config, log }: Dependencies) {
     const user = await users.findById(row.user_id);
     if (!user || user.disabled === 1) return null;
     if (row.last_used_at === null || now - row.last_used_at > API_TOKEN_TOUCH_INTERVAL_MS) await repository.touchApiToken(row.id, now);
-    return { kind: 'token', userId: user.id, tenantId: row.tenant_id, role: row.role as Role, tokenId: row.id };
+    // A token never acts above its user's current role, so demoting a user also demotes their tokens.
+    const role = roleAtLeast(user.role as Role, row.role as Role) ? (row.role as Role) : (user.role as Role);
+    return { kind: 'token', userId: user.id, tenantId: row.tenant_id, role, tokenId: row.id };
   }
 
   return {
@@ -159,10 +161,12 @@ export function createAuthService({ db, config, log }: Dependencies) {
       return issueSession(user);
     },
 
-    async logout(refreshToken: string): Promise<string | null> {
+    /** Ends the session of a refresh token; says whose it was (for the audit log), or null when unknown. */
+    async logout(refreshToken: string): Promise<{ userId: string; tenantId: string } | null> {
       const session = await repository.findSessionByHash(hashSecret(refreshToken));
-      if (session) await repository.revokeSession(session.id, Date.now());
-      return session?.user_id ?? null;
+      if (!session) return null;
+      await repository.revokeSession(session.id, Date.now());
+      return { userId: session.user_id, tenantId: session.tenant_id };
     },
 
     /** Ends every session of a user (on disable, delete or password change). */
