@@ -4,3 +4,4 @@ export * from './roles.js';
 export * from './api.js';
 export * from './topics.js';
 export * from './telemetry.js';
+export * from './telemetry-api.js';

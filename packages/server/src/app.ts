@@ -13,6 +13,7 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { createAuditService } from './audit/audit.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
+import { createMemoryBus, type Bus } from './bus/bus.js';
 import type { Config } from './config.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { createDevicesService } from './devices/devices.service.js';
@@ -24,12 +25,21 @@ import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import type { Store } from './store/database.js';
+import { createBatchWriter } from './telemetry/batch-writer.js';
+import { createIngest, type Ingest } from './telemetry/ingest.js';
+import { createIngestMetrics } from './telemetry/ingest-metrics.js';
+import { createRetention } from './telemetry/retention.js';
+import { createTelemetryRepository } from './telemetry/telemetry.repository.js';
+import { telemetryRoutes } from './telemetry/telemetry.routes.js';
+import { createTelemetryService } from './telemetry/telemetry.service.js';
 
 /** What the app is built from. */
 export interface AppDependencies {
   config: Readonly<Config>;
   log: Logger;
   store: Store;
+  /** The event bus; an in-process one unless given (tests pass theirs to listen). */
+  bus?: Bus;
 }
 
 const API_PREFIX = '/api/v1';
@@ -50,7 +60,7 @@ function installGracefulClose(app: FastifyInstance): void {
 }
 
 /** Builds the app around an open, migrated store. Closing the app closes the store. */
-export async function buildApp({ config, log, store }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, log, store, bus = createMemoryBus((error, name) => log.error({ err: error, event: name }, 'bus listener failed')) }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log.child({ feature: 'http' }) as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -66,6 +76,18 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
   const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
   await auth.start();
   const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
+  const ingestMetrics = createIngestMetrics(metrics.registry, () => ingest.pendingPoints());
+  const ingestLog = log.child({ feature: 'ingest' });
+  const ingest: Ingest = createIngest({ writer: createBatchWriter(store, ingestLog), bus, log: ingestLog, metrics: ingestMetrics });
+  const telemetry = createTelemetryService({
+    repository: createTelemetryRepository(db),
+    ingest,
+    bus,
+    log: log.child({ feature: 'telemetry' }),
+    metrics: ingestMetrics,
+  });
+  const retention = createRetention({ store, log: log.child({ feature: 'retention' }) });
+  retention.start();
 
   installValidation(app);
   installErrorHandler(app);
@@ -76,7 +98,7 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Flotilla API', version: '1', description: 'Manage fleets of connected devices.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, deviceBasic: { type: 'http', scheme: 'basic' } } },
       security: [{ bearer: [] }],
     },
   });
@@ -87,9 +109,16 @@ export async function buildApp({ config, log, store }: AppDependencies): Promise
   await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
   await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
+  await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
+  // Stop the writers before the store closes: every accepted point is committed first.
+  app.addHook('onClose', async () => {
+    await retention.stop();
+    await ingest.close();
+    await bus.close();
+  });
   app.addHook('onClose', async () => store.close());
   return app;
 }

@@ -38,6 +38,8 @@ export const errorCatalogue = {
   CLAIM_CODE_INVALID: { status: 404, title: 'No such claim code' },
   CLAIM_CODE_ALREADY_CLAIMED: { status: 409, title: 'This claim code has been claimed already' },
   CLAIM_CODE_ALREADY_ENROLLED: { status: 409, title: 'A device has enrolled with this claim code already' },
+  TELEMETRY_PAYLOAD_INVALID: { status: 400, title: 'The telemetry payload cannot be stored' },
+  INGEST_OVERLOADED: { status: 503, title: 'Telemetry ingest is overloaded; retry later' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorDefinition>;

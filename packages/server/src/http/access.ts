@@ -4,7 +4,8 @@
  *   app.post('/devices', { config: { access: 'operator', audit: 'device.create' }, schema }, handler)
  *
  * Every /api/v1 route must declare `access`; every mutating one must also name its `audit`
- * action. Both are checked when the route is registered, so a route cannot forget them.
+ * action (or say `audit: false`). Both are checked when the route is registered, so a route
+ * cannot forget them.
  */
 import { roleAtLeast } from '@flotilla/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,7 +26,12 @@ export interface AuditContext {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
-    audit?: string;
+    /**
+     * The audit action of a mutating route, or `false` for the few POSTs that change nothing a
+     * person did (queries sent as a body) or that carry device data at fleet rate (telemetry),
+     * which metrics count instead.
+     */
+    audit?: string | false;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -48,7 +54,7 @@ export function installAccessControl(app: FastifyInstance, authenticate: Authent
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const where = `${methods.join(',')} ${route.url}`;
     if (!route.config?.access) throw new Error(`route ${where} declares no access`);
-    if (methods.some((method) => mutating.has(method)) && !route.config.audit) {
+    if (methods.some((method) => mutating.has(method)) && route.config.audit === undefined) {
       throw new Error(`mutating route ${where} declares no audit action`);
     }
   });

@@ -113,6 +113,50 @@ export interface SettingsTable {
   updated_at: number;
 }
 
+/** Telemetry keys, interned: points store the integer id instead of the text. */
+export interface TelemetryKeysTable {
+  id: Generated<number>;
+  name: string;
+}
+
+/**
+ * Devices that have telemetry, interned to small integers so each point row stays narrow.
+ * No foreign key: points of a deleted device are orphans that retention sweeps.
+ */
+export interface TelemetryDevicesTable {
+  ref: Generated<number>;
+  device_id: string;
+}
+
+/** One point. `value_type` says which value column holds it (see telemetry/values.ts). */
+export interface TelemetryPointsTable {
+  device_ref: number;
+  key_id: number;
+  ts: number;
+  value_num: number | null;
+  value_text: string | null;
+  value_type: number;
+}
+
+/** The newest point of each (device, key); it only moves forward in time. */
+export type TelemetryLatestTable = TelemetryPointsTable;
+
+/** A tenant's telemetry retention, when it differs from the default. */
+export interface TelemetryRetentionTable {
+  tenant_id: string;
+  retention_days: number;
+  updated_at: number;
+}
+
+/** Telemetry payloads a device sent that could not be stored, counted per device. */
+export interface TelemetryRejectionsTable {
+  device_id: string;
+  tenant_id: string;
+  count: number;
+  last_at: number;
+  last_reason: string;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   tenants: TenantsTable;
@@ -125,6 +169,12 @@ export interface Database {
   claim_codes: ClaimCodesTable;
   audit_log: AuditLogTable;
   settings: SettingsTable;
+  telemetry_keys: TelemetryKeysTable;
+  telemetry_devices: TelemetryDevicesTable;
+  telemetry_points: TelemetryPointsTable;
+  telemetry_latest: TelemetryLatestTable;
+  telemetry_retention: TelemetryRetentionTable;
+  telemetry_rejections: TelemetryRejectionsTable;
 }
 
 /** Kept for tables that may later use generated columns. */

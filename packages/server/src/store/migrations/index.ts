@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as telemetry from './0002-telemetry.js';
 
 /** Every migration in order. One set serves SQLite and PostgreSQL; new ones are appended. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-telemetry': telemetry,
 };

@@ -1,0 +1,96 @@
+/**
+ * The SQLite batch writer: prepared better-sqlite3 statements run synchronously inside one
+ * transaction. Going through Kysely instead costs a compiled query and a promise per row, which
+ * measured several times slower (BENCHMARKS.md); this is the one hot path that skips it.
+ */
+import type SQLite from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  InternCache,
+  keepNewest,
+  lastSeenByDevice,
+  type BatchWriter,
+  type LatestCandidate,
+  type TelemetrySubmission,
+} from './batch-writer.js';
+import { encodeValue } from './values.js';
+
+/** Creates the writer over an open, migrated SQLite database. */
+export function createSqliteBatchWriter(sqlite: SQLite.Database): BatchWriter {
+  const statements = prepare(sqlite);
+  const keys = new InternCache();
+  const devices = new InternCache();
+
+  const internKey = (name: string): number => {
+    const known = keys.get(name);
+    if (known !== undefined) return known;
+    statements.insertKey.run(name);
+    const id = statements.selectKey.get(name) as number;
+    keys.stage(name, id);
+    return id;
+  };
+  const internDevice = (deviceId: string): number => {
+    const known = devices.get(deviceId);
+    if (known !== undefined) return known;
+    statements.insertDevice.run(deviceId);
+    const ref = statements.selectDevice.get(deviceId) as number;
+    devices.stage(deviceId, ref);
+    return ref;
+  };
+
+  const writeAll = sqlite.transaction((batch: readonly TelemetrySubmission[]) => {
+    const latest = new Map<number, LatestCandidate>();
+    for (const submission of batch) {
+      const deviceRef = internDevice(submission.deviceId);
+      for (const point of submission.points) {
+        const keyId = internKey(point.key);
+        const value = encodeValue(point.value);
+        statements.insertPoint.run(deviceRef, keyId, point.ts, value.num, value.text, value.type);
+        keepNewest(latest, deviceRef, keyId, point);
+      }
+    }
+    for (const { deviceRef, keyId, point } of latest.values()) {
+      const value = encodeValue(point.value);
+      statements.upsertLatest.run(deviceRef, keyId, point.ts, value.num, value.text, value.type);
+    }
+    for (const [deviceId, seenAt] of lastSeenByDevice(batch)) statements.touchDevice.run(seenAt, deviceId, seenAt);
+  });
+
+  return {
+    async write(batch) {
+      // Kysely may hold a transaction open on this same connection across awaits; starting
+      // ours now would nest inside it (a savepoint) and commit or roll back with it.
+      while (sqlite.inTransaction) await sleep(1);
+      try {
+        writeAll(batch);
+      } catch (error) {
+        keys.rollback();
+        devices.rollback();
+        throw error;
+      }
+      keys.commit();
+      devices.commit();
+    },
+  };
+}
+
+function prepare(sqlite: SQLite.Database) {
+  return {
+    insertPoint: sqlite.prepare(
+      `insert into telemetry_points (device_ref, key_id, ts, value_num, value_text, value_type)
+       values (?, ?, ?, ?, ?, ?) on conflict do nothing`,
+    ),
+    upsertLatest: sqlite.prepare(
+      `insert into telemetry_latest (device_ref, key_id, ts, value_num, value_text, value_type)
+       values (?, ?, ?, ?, ?, ?)
+       on conflict (device_ref, key_id) do update set
+         ts = excluded.ts, value_num = excluded.value_num, value_text = excluded.value_text, value_type = excluded.value_type
+       where excluded.ts > telemetry_latest.ts`,
+    ),
+    insertKey: sqlite.prepare('insert into telemetry_keys (name) values (?) on conflict (name) do nothing'),
+    selectKey: sqlite.prepare('select id from telemetry_keys where name = ?').pluck(),
+    insertDevice: sqlite.prepare('insert into telemetry_devices (device_id) values (?) on conflict (device_id) do nothing'),
+    selectDevice: sqlite.prepare('select ref from telemetry_devices where device_id = ?').pluck(),
+    touchDevice: sqlite.prepare('update devices set last_seen_at = ? where id = ? and (last_seen_at is null or last_seen_at < ?)'),
+  };
+}

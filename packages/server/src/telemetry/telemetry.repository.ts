@@ -1,0 +1,200 @@
+/**
+ * SQL of telemetry reads: raw points of one series, aggregates in time buckets, latest values
+ * of a fleet, retention settings and rejection counts. Written once for both dialects.
+ */
+import type { LabelRequirement } from '@flotilla/protocol';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { selectorCondition } from './selector-filter.js';
+import type { Aggregate, TimeRange } from './time-range.js';
+
+/** A stored point's time and value columns. */
+export interface PointRow {
+  ts: number;
+  value_num: number | null;
+  value_text: string | null;
+  value_type: number;
+}
+
+/** Where a raw page of one series starts: after `ts`, or at `ts` itself when `inclusive`. */
+export interface SeriesPosition {
+  ts: number;
+  inclusive: boolean;
+}
+
+/** One row of the fleet's latest values. */
+export interface LatestRow extends PointRow {
+  device_id: string;
+  device_name: string;
+  key: string;
+}
+
+/** A bucket's start and its aggregate. */
+export interface BucketRow {
+  ts: number;
+  value: number;
+}
+
+// One correlated subquery per bucket reads one index range each: measured 5x faster on SQLite
+// than GROUP BY over a computed bucket, which sorts every point in a temporary b-tree.
+function bucketValue(agg: Aggregate, deviceRef: number, keyId: number, range: TimeRange, size: number): RawBuilder<number | null> {
+  const inBucket = sql`device_ref = ${deviceRef} and key_id = ${keyId}
+    and ts >= buckets.start and ts < buckets.start + ${sql.lit(size)} and ts >= ${range.from} and ts < ${range.to}`;
+  switch (agg) {
+    case 'first':
+    case 'last': {
+      const direction = sql.raw(agg === 'first' ? 'asc' : 'desc');
+      return sql`(select value_num from telemetry_points where ${inBucket} and value_num is not null order by ts ${direction} limit 1)`;
+    }
+    case 'count':
+      return sql`(select nullif(count(*), 0) from telemetry_points where ${inBucket})`;
+    default:
+      return sql`(select ${sql.raw(agg)}(value_num) from telemetry_points where ${inBucket})`;
+  }
+}
+
+/** SQL of telemetry reads and settings. */
+export function createTelemetryRepository(db: Kysely<Database>) {
+  return {
+    /** The device of a tenant and its telemetry ref (null before its first point); undefined when not the tenant's. */
+    async findDevice(tenantId: string, deviceId: string): Promise<{ id: string; ref: number | null } | undefined> {
+      return db
+        .selectFrom('devices as d')
+        .leftJoin('telemetry_devices as td', 'td.device_id', 'd.id')
+        .select(['d.id', 'td.ref'])
+        .where('d.id', '=', deviceId)
+        .where('d.tenant_id', '=', tenantId)
+        .executeTakeFirst();
+    },
+
+    /** Keys a device has sent, by name. */
+    async keysOfDevice(deviceRef: number): Promise<{ id: number; name: string }[]> {
+      return db
+        .selectFrom('telemetry_latest as l')
+        .innerJoin('telemetry_keys as k', 'k.id', 'l.key_id')
+        .select(['k.id', 'k.name'])
+        .where('l.device_ref', '=', deviceRef)
+        .orderBy('k.name')
+        .execute();
+    },
+
+    /** Ids of these key names; unknown names are left out. */
+    async keyIds(names: readonly string[]): Promise<{ id: number; name: string }[]> {
+      if (names.length === 0) return [];
+      return db.selectFrom('telemetry_keys').select(['id', 'name']).where('name', 'in', names).orderBy('name').execute();
+    },
+
+    /** Up to `limit` points of one series in the range, from `position` on. */
+    async points(deviceRef: number, keyId: number, range: TimeRange, order: 'asc' | 'desc', limit: number, position?: SeriesPosition): Promise<PointRow[]> {
+      let query = db
+        .selectFrom('telemetry_points')
+        .select(['ts', 'value_num', 'value_text', 'value_type'])
+        .where('device_ref', '=', deviceRef)
+        .where('key_id', '=', keyId)
+        .where('ts', '>=', range.from)
+        .where('ts', '<', range.to);
+      if (position) {
+        const operator = order === 'asc' ? (position.inclusive ? '>=' : '>') : position.inclusive ? '<=' : '<';
+        query = query.where('ts', operator, position.ts);
+      }
+      return query.orderBy('ts', order).limit(limit).execute();
+    },
+
+    /** The aggregate of one series in each non-empty bucket of `size` ms, computed in the database. */
+    async aggregate(deviceRef: number, keyId: number, range: TimeRange, agg: Aggregate, size: number, firstBucket: number): Promise<BucketRow[]> {
+      const step = sql.lit(size);
+      const result = await sql<BucketRow>`
+        with recursive buckets(start) as (
+          select cast(${firstBucket} as bigint)
+          union all
+          select start + ${step} from buckets where start + ${step} < ${range.to}
+        )
+        select ts, value from (select buckets.start as ts, ${bucketValue(agg, deviceRef, keyId, range, size)} as value from buckets) as filled
+        where value is not null order by ts`.execute(db);
+      return result.rows.map((row) => ({ ts: Number(row.ts), value: Number(row.value) }));
+    },
+
+    /** Latest values of a page of the tenant's devices (ordered by id, after `afterDeviceId`). */
+    async latest(tenantId: string, requirements: readonly LabelRequirement[], keyIds: number[] | null, afterDeviceId: string | null, limit: number): Promise<LatestRow[]> {
+      const page = db
+        .selectFrom('devices as d')
+        .innerJoin('telemetry_devices as td', 'td.device_id', 'd.id')
+        .select('td.ref')
+        .where('d.tenant_id', '=', tenantId)
+        .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
+        .$if(afterDeviceId !== null, (query) => query.where('d.id', '>', afterDeviceId as string))
+        // With keys asked for, a page counts only devices that have one, so no page comes back short.
+        .$if(keyIds !== null, (query) =>
+          query.where((eb) =>
+            eb.exists(
+              eb.selectFrom('telemetry_latest as has').select('has.key_id').whereRef('has.device_ref', '=', 'td.ref').where('has.key_id', 'in', keyIds as number[]),
+            ),
+          ),
+        )
+        .orderBy('d.id')
+        .limit(limit);
+      return db
+        .selectFrom('telemetry_latest as l')
+        .innerJoin('telemetry_devices as td', 'td.ref', 'l.device_ref')
+        .innerJoin('devices as d', 'd.id', 'td.device_id')
+        .innerJoin('telemetry_keys as k', 'k.id', 'l.key_id')
+        .select(['d.id as device_id', 'd.name as device_name', 'k.name as key', 'l.ts', 'l.value_num', 'l.value_text', 'l.value_type'])
+        .where('l.device_ref', 'in', page)
+        .$if(keyIds !== null, (query) => query.where('l.key_id', 'in', keyIds as number[]))
+        .orderBy('d.id')
+        .orderBy('k.name')
+        .execute();
+    },
+
+    /** Devices of the tenant (with their telemetry refs) by id or selector, ordered by id. */
+    async devicesFor(tenantId: string, ids: readonly string[] | null, requirements: readonly LabelRequirement[], limit: number) {
+      return db
+        .selectFrom('devices as d')
+        .leftJoin('telemetry_devices as td', 'td.device_id', 'd.id')
+        .select(['d.id', 'td.ref'])
+        .where('d.tenant_id', '=', tenantId)
+        .$if(ids !== null, (query) => query.where('d.id', 'in', ids as string[]))
+        .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
+        .orderBy('d.id')
+        .limit(limit)
+        .execute();
+    },
+
+    /** The tenant's retention in days, or undefined for the default. */
+    async retentionDays(tenantId: string): Promise<number | undefined> {
+      const row = await db.selectFrom('telemetry_retention').select('retention_days').where('tenant_id', '=', tenantId).executeTakeFirst();
+      return row?.retention_days;
+    },
+
+    async setRetentionDays(tenantId: string, days: number, now: number): Promise<void> {
+      await db
+        .insertInto('telemetry_retention')
+        .values({ tenant_id: tenantId, retention_days: days, updated_at: now })
+        .onConflict((conflict) => conflict.column('tenant_id').doUpdateSet({ retention_days: days, updated_at: now }))
+        .execute();
+    },
+
+    /** Counts a rejected payload of a device. */
+    async countRejection(tenantId: string, deviceId: string, reason: string, at: number): Promise<void> {
+      await db
+        .insertInto('telemetry_rejections')
+        .values({ device_id: deviceId, tenant_id: tenantId, count: 1, last_at: at, last_reason: reason })
+        .onConflict((conflict) =>
+          conflict.column('device_id').doUpdateSet((eb) => ({
+            count: eb('telemetry_rejections.count', '+', 1),
+            last_at: at,
+            last_reason: reason,
+            tenant_id: tenantId,
+          })),
+        )
+        .execute();
+    },
+
+    async rejections(deviceId: string) {
+      return db.selectFrom('telemetry_rejections').select(['count', 'last_at', 'last_reason']).where('device_id', '=', deviceId).executeTakeFirst();
+    },
+  };
+}
+
+/** The repository's interface. */
+export type TelemetryRepository = ReturnType<typeof createTelemetryRepository>;
