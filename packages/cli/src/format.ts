@@ -61,16 +61,17 @@ export function formatRelative(iso: string | null | undefined, now: number = Dat
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return iso;
   const difference = now - at;
-  const span = formatSpan(Math.abs(difference));
   if (Math.abs(difference) < SECOND) return 'just now';
-  return difference >= 0 ? `${span} ago` : `in ${span}`;
+  // Ages round down, as kubectl's do; what remains rounds to nearest, so a token made to last
+  // 30d reads `in 30d` rather than `in 29d` a moment later.
+  return difference > 0 ? `${formatSpan(difference, Math.floor)} ago` : `in ${formatSpan(-difference, Math.round)}`;
 }
 
-function formatSpan(milliseconds: number): string {
-  if (milliseconds < MINUTE) return `${Math.floor(milliseconds / SECOND)}s`;
-  if (milliseconds < HOUR) return `${Math.floor(milliseconds / MINUTE)}m`;
-  if (milliseconds < 2 * DAY) return `${Math.floor(milliseconds / HOUR)}h`;
-  return `${Math.floor(milliseconds / DAY)}d`;
+function formatSpan(milliseconds: number, round: (value: number) => number): string {
+  if (milliseconds < MINUTE) return `${round(milliseconds / SECOND)}s`;
+  if (milliseconds < HOUR) return `${round(milliseconds / MINUTE)}m`;
+  if (milliseconds < 2 * DAY) return `${round(milliseconds / HOUR)}h`;
+  return `${round(milliseconds / DAY)}d`;
 }
 
 /** Labels as `key=value,…` sorted by key, or `-` when there are none. */
