@@ -25,6 +25,8 @@ import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import type { Store } from './store/database.js';
+import { usersRoutes } from './users/users.routes.js';
+import { createUsersService } from './users/users.service.js';
 import { createBatchWriter } from './telemetry/batch-writer.js';
 import { createIngest, type Ingest } from './telemetry/ingest.js';
 import { createIngestMetrics } from './telemetry/ingest-metrics.js';
@@ -75,6 +77,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const audit = createAuditService({ repository: createAuditRepository(db), log: log.child({ feature: 'audit' }) });
   const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
   await auth.start();
+  const users = createUsersService({ db, endSessions: (userId) => auth.endSessions(userId), log: log.child({ feature: 'users' }) });
   const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
   const ingestMetrics = createIngestMetrics(metrics.registry, () => ingest.pendingPoints());
   const ingestLog = log.child({ feature: 'ingest' });
@@ -107,6 +110,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
 
   await app.register(opsRoutes({ store, metrics }));
   await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
+  await app.register(usersRoutes({ users }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
   await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
