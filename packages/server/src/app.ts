@@ -14,9 +14,13 @@ import { createAuditService } from './audit/audit.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
+import { claimsRoutes } from './claims/claims.routes.js';
+import { createClaimsService } from './claims/claims.service.js';
 import type { Config } from './config.js';
 import { devicesRoutes } from './devices/devices.routes.js';
 import { createDevicesService } from './devices/devices.service.js';
+import { enrollmentRoutes } from './enrollment/enrollment.routes.js';
+import { createEnrollmentService } from './enrollment/enrollment.service.js';
 import { installAccessControl } from './http/access.js';
 import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
@@ -79,6 +83,8 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await auth.start();
   const users = createUsersService({ db, endSessions: (userId) => auth.endSessions(userId), log: log.child({ feature: 'users' }) });
   const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
+  const enrollment = createEnrollmentService({ db, log: log.child({ feature: 'enrollment' }) });
+  const claims = createClaimsService({ db, log: log.child({ feature: 'claims' }) });
   const ingestMetrics = createIngestMetrics(metrics.registry, () => ingest.pendingPoints());
   const ingestLog = log.child({ feature: 'ingest' });
   const ingest: Ingest = createIngest({ writer: createBatchWriter(store, ingestLog), bus, log: ingestLog, metrics: ingestMetrics });
@@ -113,6 +119,8 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(usersRoutes({ users }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
   await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
+  await app.register(enrollmentRoutes({ enrollment, claims, config }), { prefix: API_PREFIX });
+  await app.register(claimsRoutes({ claims, config }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));

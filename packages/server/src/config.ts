@@ -17,6 +17,7 @@ export interface Config {
   refreshTokenTtlMs: number;
   bodyLimitBytes: number;
   loginRateLimitPerMinute: number;
+  enrollRateLimitPerMinute: number;
   webDir: string | null;
   trustProxy: boolean;
   tlsCertFile: string | null;
@@ -58,6 +59,7 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('refreshTokenTtlMs', '--refresh-token-ttl', 'FLOTILLA_REFRESH_TOKEN_TTL', '30d', 'lifetime of a session refresh token', duration),
   setting('bodyLimitBytes', '--body-limit', 'FLOTILLA_BODY_LIMIT', '1mb', 'largest request body accepted', byteSize),
   setting('loginRateLimitPerMinute', '--login-rate-limit', 'FLOTILLA_LOGIN_RATE_LIMIT', '10', 'login attempts a minute per client address and per account', positiveInteger),
+  setting('enrollRateLimitPerMinute', '--enroll-rate-limit', 'FLOTILLA_ENROLL_RATE_LIMIT', '60', 'device enrollments and device claims a minute per client address', positiveInteger),
   setting('webDir', '--web-dir', 'FLOTILLA_WEB_DIR', defaultWebDir, 'built dashboard to serve at / ("" serves none)', (raw) => (raw === '' ? null : resolve(raw))),
   setting('trustProxy', '--trust-proxy', 'FLOTILLA_TRUST_PROXY', 'false', 'take client addresses from X-Forwarded-For (behind a reverse proxy)', boolean),
   setting('tlsCertFile', '--tls-cert', 'FLOTILLA_TLS_CERT', null, 'PEM certificate file; with --tls-key serves HTTPS', (raw) => resolve(nonEmpty(raw))),

@@ -92,6 +92,10 @@ export function createDevicesRepository(db: Kysely<Database>) {
       return db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     },
 
+    async findByName(tenantId: string, name: string): Promise<DevicesTable | undefined> {
+      return db.selectFrom('devices').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+    },
+
     /** A device of any tenant: for device credentials and claim codes, which carry no tenant. */
     async findAnyById(id: string): Promise<DevicesTable | undefined> {
       return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();

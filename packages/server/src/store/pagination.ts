@@ -16,11 +16,14 @@ export function decodeCursor(cursor: string): CursorValues {
   } catch {
     throw appError('INVALID_CURSOR', 'query/cursor is not a cursor this server returned');
   }
+  // Cursor values reach SQL: NUL is refused by PostgreSQL text, and 1e400 parses to Infinity.
+  const isSafeValue = (value: unknown) => (typeof value === 'string' && !value.includes('\u0000')) || Number.isFinite(value);
   const isValid =
     Array.isArray(values) &&
     values.length === 2 &&
-    (values[0] === null || ['string', 'number'].includes(typeof values[0])) &&
-    typeof values[1] === 'string';
+    (values[0] === null || isSafeValue(values[0])) &&
+    typeof values[1] === 'string' &&
+    isSafeValue(values[1]);
   if (!isValid) throw appError('INVALID_CURSOR', 'query/cursor is not a cursor this server returned');
   return values as CursorValues;
 }
