@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { claimCodeHash } from '../src/claims/claim-code.js';
 import { createDevicesService } from '../src/devices/devices.service.js';
 import { createLogger } from '../src/log.js';
-import { assertProblem, createDevice, signInWithRole } from './device-helpers.js';
+import { assertProblem, createDevice } from './device-helpers.js';
 import { createSecondTenant, createTestApp, dialects, type TestApp } from './helpers.js';
 
 type Made = { deviceId: string; claimCode: string };
@@ -17,7 +17,7 @@ for (const dialect of dialects) {
     let thirdParty: Session;
     before(async () => {
       t = await createTestApp(dialect, { enrollRateLimitPerMinute: '1000' });
-      maker = await signInWithRole(t, await t.setup(), 'operator');
+      maker = await t.userWithRole(await t.setup(), 'operator');
       owner = await createSecondTenant(t, 'owner@example.org');
       thirdParty = await createSecondTenant(t, 'third@example.org');
     });
@@ -138,7 +138,7 @@ for (const dialect of dialects) {
     });
 
     test('roles and input are checked', async () => {
-      const viewer = await signInWithRole(t, owner, 'viewer');
+      const viewer = await t.userWithRole(owner, 'viewer');
       assertProblem(await claim(viewer, { code: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ' }), 403, 'FORBIDDEN');
       assertProblem(await t.request({ method: 'GET', url: '/api/v1/claim-codes', token: viewer.accessToken }), 403, 'FORBIDDEN');
       for (const payload of [{ count: 0 }, { count: 1001 }, { count: 1, namePrefix: 'bad/prefix' }, { count: 1, extra: 1 }, {}]) {

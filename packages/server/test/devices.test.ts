@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Device, Session } from '@flotilla/protocol';
 import { after, before, describe, test } from 'node:test';
 import { hashSecret } from '../src/store/ids.js';
-import { assertProblem, createDevice, signInWithRole } from './device-helpers.js';
+import { assertProblem, createDevice } from './device-helpers.js';
 import { createSecondTenant, createTestApp, dialects, type TestApp } from './helpers.js';
 
 for (const dialect of dialects) {
@@ -15,8 +15,8 @@ for (const dialect of dialects) {
     before(async () => {
       t = await createTestApp(dialect);
       admin = await t.setup();
-      viewer = await signInWithRole(t, admin, 'viewer');
-      operator = await signInWithRole(t, admin, 'operator');
+      viewer = await t.userWithRole(admin, 'viewer');
+      operator = await t.userWithRole(admin, 'operator');
       other = await createSecondTenant(t);
     });
     after(() => t.close());

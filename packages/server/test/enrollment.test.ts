@@ -3,7 +3,7 @@ import type { Device, EnrolledDevice, EnrollmentToken, Session } from '@flotilla
 import { after, before, describe, test } from 'node:test';
 import { createDevicesService } from '../src/devices/devices.service.js';
 import { createLogger } from '../src/log.js';
-import { assertProblem, signInWithRole } from './device-helpers.js';
+import { assertProblem } from './device-helpers.js';
 import { createSecondTenant, createTestApp, dialects, type TestApp } from './helpers.js';
 
 type CreatedToken = EnrollmentToken & { token: string };
@@ -16,7 +16,7 @@ for (const dialect of dialects) {
     before(async () => {
       t = await createTestApp(dialect, { enrollRateLimitPerMinute: '1000' });
       admin = await t.setup();
-      operator = await signInWithRole(t, admin, 'operator');
+      operator = await t.userWithRole(admin, 'operator');
     });
     after(() => t.close());
 
@@ -46,7 +46,7 @@ for (const dialect of dialects) {
     });
 
     test('viewers cannot see or make tokens', async () => {
-      const viewer = await signInWithRole(t, admin, 'viewer');
+      const viewer = await t.userWithRole(admin, 'viewer');
       assertProblem(await t.request({ method: 'GET', url: '/api/v1/enrollment-tokens', token: viewer.accessToken }), 403, 'FORBIDDEN');
       assertProblem(await t.request({ method: 'POST', url: '/api/v1/enrollment-tokens', token: viewer.accessToken, payload: {} }), 403, 'FORBIDDEN');
     });

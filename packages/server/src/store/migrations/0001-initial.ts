@@ -68,6 +68,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('devices_tenant_created').on('devices').columns(['tenant_id', 'created_at', 'id']).execute();
   await db.schema.createIndex('devices_tenant_seen').on('devices').columns(['tenant_id', 'last_seen_at', 'id']).execute();
+  // The device list sorts by name (the unique constraint's index), created, updated or last seen.
+  await db.schema.createIndex('devices_tenant_updated').on('devices').columns(['tenant_id', 'updated_at', 'id']).execute();
 
   await db.schema
     .createTable('device_labels')
