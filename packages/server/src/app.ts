@@ -29,8 +29,6 @@ import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import type { Store } from './store/database.js';
-import { usersRoutes } from './users/users.routes.js';
-import { createUsersService } from './users/users.service.js';
 import { createBatchWriter } from './telemetry/batch-writer.js';
 import { createIngest, type Ingest } from './telemetry/ingest.js';
 import { createIngestMetrics } from './telemetry/ingest-metrics.js';
@@ -38,6 +36,11 @@ import { createRetention } from './telemetry/retention.js';
 import { createTelemetryRepository } from './telemetry/telemetry.repository.js';
 import { telemetryRoutes } from './telemetry/telemetry.routes.js';
 import { createTelemetryService } from './telemetry/telemetry.service.js';
+import { createTokensRepository } from './tokens/tokens.repository.js';
+import { tokensRoutes } from './tokens/tokens.routes.js';
+import { createTokensService } from './tokens/tokens.service.js';
+import { usersRoutes } from './users/users.routes.js';
+import { createUsersService } from './users/users.service.js';
 
 /** What the app is built from. */
 export interface AppDependencies {
@@ -82,6 +85,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
   await auth.start();
   const users = createUsersService({ db, endSessions: (userId) => auth.endSessions(userId), log: log.child({ feature: 'users' }) });
+  const tokens = createTokensService({ repository: createTokensRepository(db), log: log.child({ feature: 'tokens' }) });
   const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
   const enrollment = createEnrollmentService({ db, log: log.child({ feature: 'enrollment' }) });
   const claims = createClaimsService({ db, log: log.child({ feature: 'claims' }) });
@@ -117,6 +121,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(opsRoutes({ store, metrics }));
   await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
   await app.register(usersRoutes({ users }), { prefix: API_PREFIX });
+  await app.register(tokensRoutes({ tokens }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
   await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
   await app.register(enrollmentRoutes({ enrollment, claims, config }), { prefix: API_PREFIX });
