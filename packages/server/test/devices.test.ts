@@ -133,6 +133,30 @@ for (const dialect of dialects) {
       assert.deepEqual(untouched.json(), device);
     });
 
+    test('OpenAPI describes the device, enrollment and claim routes with their schemas', async () => {
+      const document = (await t.request({ method: 'GET', url: '/api/openapi.json' })).json();
+      const operations: Array<[string, string, string]> = [
+        ['/api/v1/devices', 'get', 'devices'],
+        ['/api/v1/devices', 'post', 'devices'],
+        ['/api/v1/devices/{id}', 'patch', 'devices'],
+        ['/api/v1/devices/{id}/secret', 'post', 'devices'],
+        ['/api/v1/enrollment-tokens', 'post', 'enrollment'],
+        ['/api/v1/device/enroll', 'post', 'enrollment'],
+        ['/api/v1/claim-codes', 'post', 'claims'],
+        ['/api/v1/claims', 'post', 'claims'],
+      ];
+      for (const [path, method, tag] of operations) {
+        const operation = document.paths[path]?.[method];
+        assert.ok(operation, `${method} ${path} is documented`);
+        assert.deepEqual(operation.tags, [tag]);
+        assert.ok(operation.summary, `${method} ${path} has a summary`);
+        assert.ok(Object.keys(operation.responses).some((status) => status.startsWith('2')), `${method} ${path} has a response schema`);
+        if (method !== 'get' && !path.endsWith('/secret')) assert.ok(operation.requestBody, `${method} ${path} has a body schema`);
+      }
+      const listParameters = document.paths['/api/v1/devices'].get.parameters.map((parameter: { name: string }) => parameter.name);
+      assert.deepEqual(listParameters.sort(), ['cursor', 'limit', 'q', 'selector', 'sort']);
+    });
+
     test('mutations are in the audit log with the device as target', async () => {
       const { device } = await createDevice(t, operator, { name: 'audited' });
       await t.request({ method: 'DELETE', url: `/api/v1/devices/${device.id}`, token: operator.accessToken });
