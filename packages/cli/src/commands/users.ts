@@ -44,9 +44,11 @@ export function registerUsersCommands(program: Command, context: CliContext): vo
       .option('--name <name>', 'their name')
       .option('--password <password>', 'their first password; asked for (hidden) when missing'),
   ).action(async (options: CreateOptions) => {
+    // Connect first: no point asking for a password when you are not signed in.
+    const client = context.connect();
     const password = options.password ?? (await askNewPassword(context));
     const body = { email: options.email, password, role: options.role, ...(options.name !== undefined ? { name: options.name } : {}) };
-    const user = await context.connect().post<User>('/users', body);
+    const user = await client.post<User>('/users', body);
     if (options.json) context.output.json(user);
     else context.output.line(`created user ${user.email} (${user.id}), role ${user.role}`);
   });
