@@ -201,6 +201,68 @@ describe('API tokens', () => {
   });
 });
 
+describe('enrollment tokens, users, audit and claims', () => {
+  test('enrollment-tokens create, ls and rm', async () => {
+    const created = await flotilla('enrollment-tokens', 'create', '--name', 'oslo', '--label', 'site=oslo', '--expires', '24h', '--max-uses', '5');
+    assertSuccess(created);
+    const [, id] = /^created enrollment token (\S+): up to 5 devices, expires in 24h\ntoken: \S+\n$/.exec(created.stdout) ?? [];
+    assert.ok(id, created.stdout);
+    const listed = await flotilla('enrollment-tokens', 'ls');
+    assert.match(listed.stdout, new RegExp(`^${id} +oslo +active +0/5 +site=oslo +in 24h +`, 'm'));
+    assertSuccess(await flotilla('enrollment-tokens', 'rm', id));
+    const json = await flotilla('enrollment-tokens', 'ls', '--json');
+    assert.ok((JSON.parse(json.stdout) as Page<{ id: string; revokedAt: string | null }>).items.find((token) => token.id === id)?.revokedAt);
+  });
+
+  test('users create, set-role by email, and rm', async () => {
+    const created = await flotilla('users', 'create', '--email', 'op@example.com', '--role', 'operator', '--name', 'Op', '--password', 'operator password');
+    assertSuccess(created);
+    assert.match(created.stdout, /^created user op@example\.com \(usr_\w+\), role operator\n$/);
+    assertSuccess(await flotilla('users', 'set-role', 'OP@example.com', 'viewer'));
+    const listed = await flotilla('users', 'ls');
+    assert.match(listed.stdout, /^op@example\.com +Op +viewer +active +usr_\w+ +/m);
+    assertFailure(await flotilla('users', 'set-role', 'op@example.com', 'owner'), 2, /unknown role "owner"/);
+    assertSuccess(await flotilla('users', 'rm', 'op@example.com', '--yes'));
+    assertFailure(await flotilla('users', 'rm', 'op@example.com', '--yes'), 1, /no user has the email op@example\.com \(USER_NOT_FOUND\)$/);
+  });
+
+  test('audit ls shows what was done, filtered by action', async () => {
+    const result = await flotilla('audit', 'ls', '--action', 'user.create', '--json');
+    assertSuccess(result);
+    const entries = (JSON.parse(result.stdout) as Page<{ action: string; outcome: string }>).items;
+    assert.ok(entries.length >= 1);
+    assert.ok(entries.every((entry) => entry.action === 'user.create'));
+    assertFailure(await flotilla('audit', 'ls', '--outcome', 'maybe'), 2, /--outcome must be success or failure/);
+  });
+
+  test('claim-codes create prints codes once; claim takes the device in by its code', async () => {
+    const created = await flotilla('claim-codes', 'create', '--count', '2', '--name-prefix', 'box', '--json');
+    assertSuccess(created);
+    const { items } = JSON.parse(created.stdout) as { items: { deviceId: string; claimCode: string }[] };
+    assert.equal(items.length, 2);
+    const code = items[0]?.claimCode ?? '';
+    const claimed = await flotilla('claim', code, '--name', 'my-box');
+    assertSuccess(claimed);
+    assert.equal(claimed.stdout, `claimed device my-box (${items[0]?.deviceId})\n`);
+    assertFailure(await flotilla('claim', code), 1, /\(CLAIM_CODE_ALREADY_CLAIMED\)$/);
+    const listed = await flotilla('claim-codes', 'ls');
+    assert.match(listed.stdout, new RegExp(`^\\S+ +${items[0]?.deviceId} +no +(just now|\\d+s ago) +`, 'm'));
+  });
+
+  test('ls --limit shows part of the list and says there is more; --all shows all', async () => {
+    const limited = await flotilla('devices', 'ls', '--limit', '1');
+    assertSuccess(limited);
+    assert.equal(limited.stdout.trimEnd().split('\n').length, 2);
+    assert.match(limited.stderr, /there are more devices: add --all/);
+    // The maker's two devices from the claim codes are in the list now.
+    const all = await flotilla('devices', 'ls', '--all', '--json');
+    const page = JSON.parse(all.stdout) as Page<Device>;
+    assert.equal(page.items.length, 2);
+    assert.equal(page.nextCursor, null);
+    assertFailure(await flotilla('devices', 'ls', '--all', '--limit', '2'), 2, /cannot be used with/);
+  });
+});
+
 describe('the session', () => {
   const readSaved = () => JSON.parse(readFileSync(credentialsFile(), 'utf8')) as Record<string, string>;
   const writeSaved = (changes: Record<string, string>) => writeFileSync(credentialsFile(), JSON.stringify({ ...readSaved(), ...changes }));
