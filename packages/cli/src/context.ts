@@ -5,7 +5,7 @@
 import { parseServerUrl } from './args.js';
 import { createClient, type ApiClient } from './client.js';
 import { createCredentialsStore, credentialsPath, type CredentialsStore, type SavedSession } from './credentials.js';
-import { notSignedIn } from './errors.js';
+import { notSignedIn, usageError } from './errors.js';
 import type { Output } from './output.js';
 import { ask, confirm } from './prompt.js';
 
@@ -38,7 +38,15 @@ export interface ContextOptions {
 /** Builds the context from the process's environment. */
 export function createContext({ output, env = process.env, isInteractive = Boolean(process.stdin.isTTY), fetch: fetchFn }: ContextOptions): CliContext {
   const credentials = createCredentialsStore(credentialsPath(env));
-  const serverFromEnv = env.FLOTILLA_SERVER ? parseServerUrl(env.FLOTILLA_SERVER) : null;
+  // Checked when first needed, so that a bad FLOTILLA_SERVER does not stop `--help`.
+  const serverFromEnv = (): string | null => {
+    if (!env.FLOTILLA_SERVER) return null;
+    try {
+      return parseServerUrl(env.FLOTILLA_SERVER);
+    } catch (error) {
+      throw usageError(`FLOTILLA_SERVER: ${(error as Error).message}`);
+    }
+  };
   const savedSession = (): SavedSession | null => credentials.load();
   const fetchOption = fetchFn ? { fetch: fetchFn } : {};
 
@@ -47,15 +55,16 @@ export function createContext({ output, env = process.env, isInteractive = Boole
     env,
     credentials,
     isInteractive,
-    serverUrl: () => serverFromEnv ?? savedServerOrNull(credentials) ?? DEFAULT_SERVER,
+    serverUrl: () => serverFromEnv() ?? savedServerOrNull(credentials) ?? DEFAULT_SERVER,
     connect() {
+      const envServer = serverFromEnv();
       if (env.FLOTILLA_TOKEN) {
-        const server = serverFromEnv ?? savedServerOrNull(credentials) ?? DEFAULT_SERVER;
+        const server = envServer ?? savedServerOrNull(credentials) ?? DEFAULT_SERVER;
         return createClient({ server, auth: { kind: 'token', token: env.FLOTILLA_TOKEN }, ...fetchOption });
       }
       const session = savedSession();
       // A session belongs to the server that issued it; never send it to another.
-      if (!session || (serverFromEnv && serverFromEnv !== session.server)) throw notSignedIn(serverFromEnv ?? session?.server ?? DEFAULT_SERVER);
+      if (!session || (envServer && envServer !== session.server)) throw notSignedIn(envServer ?? session?.server ?? DEFAULT_SERVER);
       return createClient({ server: session.server, auth: { kind: 'session', session, store: credentials }, ...fetchOption });
     },
     anonymous: (server) => createClient({ server, auth: { kind: 'none' }, ...fetchOption }),

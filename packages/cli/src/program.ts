@@ -29,6 +29,7 @@ export function createProgram(context: CliContext): Command {
         '  FLOTILLA_SERVER      server address (overrides the one saved by login)',
         '  FLOTILLA_TOKEN       API token to use instead of the saved session, for scripts and CI',
         '  FLOTILLA_CONFIG_DIR  where login saves the session (default ~/.config/flotilla)',
+        '  FLOTILLA_DEBUG       print the stack of unexpected errors',
         '',
         'Every command prints a table, or the raw JSON with --json.',
       ].join('\n'),
