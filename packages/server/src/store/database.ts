@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { migrations } from './migrations/index.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import type { Database } from './schema.js';
 
 /** Which SQL dialect the store speaks. */
@@ -63,9 +64,11 @@ function openSqlite(dataDir: string, log: Logger): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  const checkpointer = startCheckpointer(sqlite, file, log);
   log.info({ file }, 'store opened (sqlite)');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return createStore(db, 'sqlite', sqlite);
+  // The checkpointer's connection closes first, so ours is the last and folds the WAL back in.
+  return createStore(db, 'sqlite', sqlite, () => checkpointer.stop());
 }
 
 async function openPostgres(url: string, log: Logger): Promise<Store> {
@@ -111,7 +114,7 @@ async function currentSchema(db: Kysely<Database>): Promise<string> {
   return schema;
 }
 
-function createStore(db: Kysely<Database>, dialect: DialectName, sqlite: SQLite.Database | null): Store {
+function createStore(db: Kysely<Database>, dialect: DialectName, sqlite: SQLite.Database | null, beforeClose = async () => {}): Store {
   return {
     db,
     dialect,
@@ -136,6 +139,7 @@ function createStore(db: Kysely<Database>, dialect: DialectName, sqlite: SQLite.
       }
     },
     async close() {
+      await beforeClose();
       await db.destroy();
     },
   };

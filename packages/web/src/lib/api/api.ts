@@ -1,5 +1,6 @@
 /** The dashboard's API client: same origin, session in localStorage, sign-in page when it ends. */
 import { goto } from '$app/navigation';
+import { navigating } from '$app/state';
 import { createApiClient } from './client.js';
 import { createStorageSessionStore } from './session.js';
 
@@ -10,7 +11,9 @@ export const sessions = createStorageSessionStore(() => localStorage);
 export const api = createApiClient({
   sessions,
   onSessionEnded() {
-    const here = `${location.pathname}${location.search}`;
+    // After signing in again, go where the user was going (mid-navigation) or where they were.
+    const target = navigating.to?.url ?? new URL(location.href);
+    const here = `${target.pathname}${target.search}`;
     void goto(here.startsWith('/login') ? '/login' : `/login?next=${encodeURIComponent(here)}`, { replaceState: true });
   },
 });
