@@ -129,6 +129,20 @@ for (const dialect of dialects) {
       assert.deepEqual([first.statusCode, second.statusCode].sort(), [201, 409]);
     });
 
+    test('a maker deleting a device while an owner claims it: one of them wins, cleanly', async () => {
+      const made = await makeCodes({ count: 5, namePrefix: 'contested' });
+      const outcomes = await Promise.all(
+        made.map(async ({ deviceId, claimCode }) => {
+          const [removed, claimed] = await Promise.all([
+            t.request({ method: 'DELETE', url: `/api/v1/devices/${deviceId}`, token: maker.accessToken }),
+            claim(owner, { code: claimCode }),
+          ]);
+          return `${removed.statusCode}/${claimed.statusCode}`;
+        }),
+      );
+      for (const outcome of outcomes) assert.ok(['204/404', '404/201'].includes(outcome), outcome);
+    });
+
     test('a thousand codes in one request, all distinct', async () => {
       const made = await makeCodes({ count: 1000, namePrefix: 'bulk' });
       assert.equal(new Set(made.map((item) => item.claimCode)).size, 1000);

@@ -38,6 +38,16 @@ export function createClaimsRepository(db: Kysely<Database>) {
         .executeTakeFirst();
     },
 
+    /** Deletes the maker's unclaimed code of a device (the device is being deleted). */
+    async deleteUnclaimedOf(makerTenantId: string, deviceId: string): Promise<void> {
+      await db
+        .deleteFrom('claim_codes')
+        .where('maker_tenant_id', '=', makerTenantId)
+        .where('device_id', '=', deviceId)
+        .where('claimed_at', 'is', null)
+        .execute();
+    },
+
     /** Marks a code as claimed by a tenant; conditional like markEnrolled. */
     async markClaimed(codeHash: string, tenantId: string, now: number): Promise<ClaimCodesTable | undefined> {
       return db

@@ -41,9 +41,12 @@ export function toClaimCode(row: ClaimCodesTable): ClaimCode {
   };
 }
 
-/** The code's device, wherever it lives now; a code whose device was deleted leads nowhere. */
+/**
+ * The code's device, wherever it lives now, locked so that a concurrent patch is not lost under
+ * the move. A code whose device was deleted leads nowhere.
+ */
 async function deviceOfCode(devices: DevicesRepository, code: ClaimCodesTable): Promise<DevicesTable> {
-  const device = await devices.findAnyById(code.device_id);
+  const device = await devices.lockAnyForUpdate(code.device_id);
   if (!device) throw invalidCode();
   return device;
 }

@@ -136,6 +136,16 @@ export function createDevicesRepository(db: Kysely<Database>) {
         .executeTakeFirst();
     },
 
+    /** lockForUpdate for a device of any tenant: claim codes carry no tenant. */
+    async lockAnyForUpdate(id: string): Promise<DevicesTable | undefined> {
+      return db
+        .updateTable('devices')
+        .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
     async update(id: string, changes: DeviceChanges): Promise<void> {
       await db.updateTable('devices').set(changes).where('id', '=', id).execute();
     },

@@ -4,6 +4,7 @@
  */
 import { DEVICE_NAME_PATTERN, parseSelector, SelectorSyntaxError, type Device, type LabelRequirement, type Page } from '@flotilla/protocol';
 import type { Kysely } from 'kysely';
+import { createClaimsRepository } from '../claims/claims.repository.js';
 import { appError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isUniqueViolation } from '../store/errors.js';
@@ -202,8 +203,9 @@ export function createDevicesService({ db, log }: { db: Kysely<Database>; log: L
     /** Deletes a device; its unclaimed claim code goes too, as it would lead nowhere. */
     async remove(tenantId: string, id: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
+        // The code row first: claims lock it before the device, and the same order cannot deadlock.
+        await createClaimsRepository(trx).deleteUnclaimedOf(tenantId, id);
         if (!(await createDevicesRepository(trx).delete(tenantId, id))) throw appError('DEVICE_NOT_FOUND', `no device ${id} in your tenant`);
-        await trx.deleteFrom('claim_codes').where('device_id', '=', id).where('claimed_at', 'is', null).execute();
       });
       log.info({ deviceId: id, tenantId }, 'device deleted');
     },
