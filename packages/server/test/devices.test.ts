@@ -78,6 +78,17 @@ for (const dialect of dialects) {
       assert.equal(unchanged.json().updatedAt, patched.updatedAt, 'a patch that changes nothing leaves updatedAt');
     });
 
+    test('concurrent patches of one device lose no label', async () => {
+      const { device } = await createDevice(t, operator, { name: 'busy' });
+      const patches = Array.from({ length: 8 }, (_, index) =>
+        t.request({ method: 'PATCH', url: `/api/v1/devices/${device.id}`, token: operator.accessToken, payload: { labels: { [`k${index}`]: 'v' } } }),
+      );
+      assert.ok((await Promise.all(patches)).every((response) => response.statusCode === 200));
+      const expected = Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`k${index}`, 'v']));
+      assert.deepEqual((await t.request({ method: 'GET', url: `/api/v1/devices/${device.id}`, token: viewer.accessToken })).json().labels, expected);
+      assert.equal((await labelRows(device.id)).length, 8);
+    });
+
     test('DELETE removes the device and its label rows', async () => {
       const { device } = await createDevice(t, operator, { name: 'doomed', labels: { x: 'y' } });
       const removed = await t.request({ method: 'DELETE', url: `/api/v1/devices/${device.id}`, token: operator.accessToken });
