@@ -32,6 +32,7 @@ import type { Store } from './store/database.js';
 import { createBatchWriter } from './telemetry/batch-writer.js';
 import { createIngest, type Ingest } from './telemetry/ingest.js';
 import { createIngestMetrics } from './telemetry/ingest-metrics.js';
+import { createLatestCache } from './telemetry/latest-cache.js';
 import { createRetention } from './telemetry/retention.js';
 import { createTelemetryRepository } from './telemetry/telemetry.repository.js';
 import { telemetryRoutes } from './telemetry/telemetry.routes.js';
@@ -91,15 +92,17 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const claims = createClaimsService({ db, log: log.child({ feature: 'claims' }) });
   const ingestMetrics = createIngestMetrics(metrics.registry, () => ingest.pendingPoints());
   const ingestLog = log.child({ feature: 'ingest' });
-  const ingest: Ingest = createIngest({ writer: createBatchWriter(store, ingestLog), bus, log: ingestLog, metrics: ingestMetrics });
+  const latestCache = store.sqlite ? createLatestCache(store.sqlite) : undefined;
+  const ingest: Ingest = createIngest({ writer: createBatchWriter(store, ingestLog, latestCache), bus, log: ingestLog, metrics: ingestMetrics });
   const telemetry = createTelemetryService({
     repository: createTelemetryRepository(db),
     ingest,
     bus,
     log: log.child({ feature: 'telemetry' }),
     metrics: ingestMetrics,
+    latestCache,
   });
-  const retention = createRetention({ store, log: log.child({ feature: 'retention' }) });
+  const retention = createRetention({ store, log: log.child({ feature: 'retention' }), onDeviceForgotten: (ref) => latestCache?.forget(ref) });
   retention.start();
 
   installValidation(app);

@@ -208,6 +208,28 @@ for (const dialect of dialects) {
       assert.equal((await get(base, '')).statusCode, 401);
     });
 
+    test('latest values follow readings that arrive after they were read, and never go back', async () => {
+      const latestTemp = async () =>
+        (await get('/api/v1/telemetry/latest?selector=site%3Dbergen&keys=temp')).json<{ items: { values: { temp: unknown } }[] }>().items[0]!.values.temp;
+      const post = (payload: Record<string, unknown>) =>
+        testApp.request({ method: 'POST', url: '/api/v1/device/telemetry', headers: { authorization: basicAuth(other.id, other.secret) }, payload });
+      assert.deepEqual(await latestTemp(), { ts: T0 + 170 * MINUTE, value: 17 });
+      assert.equal((await post({ ts: T0 + 5 * HOUR, values: { temp: 99, fresh: 'yes' } })).statusCode, 200);
+      assert.deepEqual(await latestTemp(), { ts: T0 + 5 * HOUR, value: 99 });
+      assert.equal((await post({ ts: T0 + 4 * HOUR, values: { temp: -1 } })).statusCode, 200);
+      assert.deepEqual(await latestTemp(), { ts: T0 + 5 * HOUR, value: 99 }, 'a late reading is stored but is not the latest');
+      const all = await get('/api/v1/telemetry/latest?selector=site%3Dbergen');
+      assert.deepEqual(Object.keys(all.json<{ items: { values: object }[] }>().items[0]!.values), ['door', 'fresh', 'hum', 'mode', 'temp']);
+    });
+
+    test('a query of more than 500 series is refused, naming the field that chose them', async () => {
+      const many = await Promise.all(Array.from({ length: 26 }, () => createDevice(testApp.store.db, admin.user.tenantId)));
+      const keys = Array.from({ length: 20 }, (_, index) => `k${index}`);
+      const response = await testApp.request({ method: 'POST', url: '/api/v1/telemetry/query', token: admin.accessToken, payload: { deviceIds: many.map((one) => one.id), keys, agg: 'avg' } });
+      assert.equal(response.statusCode, 400, response.body);
+      assert.deepEqual(response.json<{ errors: { field: string }[] }>().errors.map((error) => error.field), ['body/deviceIds']);
+    });
+
     test('retention is read by viewers and set by admins only', async () => {
       const viewer = await signInWithRole(testApp, admin.user.tenantId, 'viewer');
       assert.deepEqual((await get('/api/v1/telemetry/retention', viewer.accessToken)).json(), { days: 30 });

@@ -7,6 +7,7 @@
 import type { TelemetryPoint } from '@flotilla/protocol';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/database.js';
+import type { LatestCache } from './latest-cache.js';
 import { createPostgresBatchWriter } from './postgres-batch-writer.js';
 import { createSqliteBatchWriter } from './sqlite-batch-writer.js';
 
@@ -24,9 +25,9 @@ export interface BatchWriter {
   write(batch: readonly TelemetrySubmission[]): Promise<void>;
 }
 
-/** The writer of the store's dialect. */
-export function createBatchWriter(store: Store, log: Logger): BatchWriter {
-  if (store.sqlite) return createSqliteBatchWriter(store.sqlite);
+/** The writer of the store's dialect; on SQLite it keeps `latestCache` current. */
+export function createBatchWriter(store: Store, log: Logger, latestCache?: LatestCache): BatchWriter {
+  if (store.sqlite) return createSqliteBatchWriter(store.sqlite, latestCache);
   return createPostgresBatchWriter(store.db, log);
 }
 

@@ -142,8 +142,9 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
       while (queue.length > 0) {
         await writeBatch(takeBatch());
         admitWaiting();
-        // Let I/O in (HTTP requests, MQTT packets) so the next batch gathers what they bring.
-        if (queue.length > 0 && queuedPoints < settings.maxBatchPoints) await yieldToEventLoop();
+        // Let I/O in (HTTP requests, MQTT packets) between batches: the next batch gathers what
+        // they bring, and on SQLite, whose writes block the thread, a backlog never starves them.
+        if (queue.length > 0) await yieldToEventLoop();
       }
     } finally {
       isWriting = false;

@@ -39,7 +39,13 @@ export interface RetentionOptions {
 }
 
 /** The job with its lifecycle; `runOnce` is also what tests call. */
-export function createRetention({ store, log, options }: { store: Store; log: Logger; options?: Partial<RetentionOptions> }) {
+export function createRetention({ store, log, options, onDeviceForgotten = () => undefined }: {
+  store: Store;
+  log: Logger;
+  options?: Partial<RetentionOptions>;
+  /** Told when the telemetry of a deleted device is gone (the latest-value cache drops it). */
+  onDeviceForgotten?: (deviceRef: number) => void;
+}) {
   const { intervalMs, chunkSize } = { intervalMs: 10 * 60_000, chunkSize: 1000, ...options };
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<RetentionReport> | null = null;
@@ -85,6 +91,7 @@ export function createRetention({ store, log, options }: { store: Store; log: Lo
       while (!isStopping && (await repository.deleteOfDevice(deviceRef, chunkSize)) === chunkSize) await yieldToEventLoop();
       if (isStopping) break;
       await repository.forgetDevice(deviceRef);
+      onDeviceForgotten(deviceRef);
     }
     return orphans.length;
   }

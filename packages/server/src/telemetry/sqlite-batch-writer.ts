@@ -13,10 +13,11 @@ import {
   type LatestCandidate,
   type TelemetrySubmission,
 } from './batch-writer.js';
+import type { LatestCache } from './latest-cache.js';
 import { encodeValue } from './values.js';
 
-/** Creates the writer over an open, migrated SQLite database. */
-export function createSqliteBatchWriter(sqlite: SQLite.Database): BatchWriter {
+/** Creates the writer over an open, migrated SQLite database; `latestCache` learns each committed batch. */
+export function createSqliteBatchWriter(sqlite: SQLite.Database, latestCache?: LatestCache): BatchWriter {
   const statements = prepare(sqlite);
   const keys = new InternCache();
   const devices = new InternCache();
@@ -54,6 +55,7 @@ export function createSqliteBatchWriter(sqlite: SQLite.Database): BatchWriter {
       statements.upsertLatest.run(deviceRef, keyId, point.ts, value.num, value.text, value.type);
     }
     for (const [deviceId, seenAt] of lastSeenByDevice(batch)) statements.touchDevice.run(seenAt, deviceId, seenAt);
+    return latest;
   });
 
   return {
@@ -61,8 +63,9 @@ export function createSqliteBatchWriter(sqlite: SQLite.Database): BatchWriter {
       // Kysely may hold a transaction open on this same connection across awaits; starting
       // ours now would nest inside it (a savepoint) and commit or roll back with it.
       while (sqlite.inTransaction) await sleep(1);
+      let latest: Map<number, LatestCandidate>;
       try {
-        writeAll(batch);
+        latest = writeAll(batch);
       } catch (error) {
         keys.rollback();
         devices.rollback();
@@ -70,6 +73,7 @@ export function createSqliteBatchWriter(sqlite: SQLite.Database): BatchWriter {
       }
       keys.commit();
       devices.commit();
+      latestCache?.apply(latest.values());
     },
   };
 }

@@ -71,8 +71,37 @@ function bucketsCte(range: TimeRange, size: number, firstBucket: number): RawBui
   )`;
 }
 
+/** Which devices a page of latest values covers. */
+export interface LatestPage {
+  tenantId: string;
+  requirements: readonly LabelRequirement[];
+  /** Only devices with one of these keys; null for any. */
+  keyIds: number[] | null;
+  afterDeviceId: string | null;
+  limit: number;
+}
+
 /** SQL of telemetry reads and settings. */
 export function createTelemetryRepository(db: Kysely<Database>) {
+  const devicePage = ({ tenantId, requirements, keyIds, afterDeviceId, limit }: LatestPage) =>
+    db
+      .selectFrom('devices as d')
+      .innerJoin('telemetry_devices as td', 'td.device_id', 'd.id')
+      .select('td.ref')
+      .where('d.tenant_id', '=', tenantId)
+      .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
+      .$if(afterDeviceId !== null, (query) => query.where('d.id', '>', afterDeviceId as string))
+      // With keys asked for, a page counts only devices that have one, so no page comes back short.
+      .$if(keyIds !== null, (query) =>
+        query.where((eb) =>
+          eb.exists(
+            eb.selectFrom('telemetry_latest as has').select('has.key_id').whereRef('has.device_ref', '=', 'td.ref').where('has.key_id', 'in', keyIds as number[]),
+          ),
+        ),
+      )
+      .orderBy('d.id')
+      .limit(limit);
+
   return {
     /** The device of a tenant and its telemetry ref (null before its first point); undefined when not the tenant's. */
     async findDevice(tenantId: string, deviceId: string): Promise<{ id: string; ref: number | null } | undefined> {
@@ -128,33 +157,21 @@ export function createTelemetryRepository(db: Kysely<Database>) {
       return result.rows.filter((row) => row.value !== null && !(agg === 'count' && Number(row.value) === 0)).map((row) => ({ ts: Number(row.ts), value: Number(row.value) }));
     },
 
-    /** Latest values of a page of the tenant's devices (ordered by id, after `afterDeviceId`). */
-    async latest(tenantId: string, requirements: readonly LabelRequirement[], keyIds: number[] | null, afterDeviceId: string | null, limit: number): Promise<LatestRow[]> {
-      const page = db
-        .selectFrom('devices as d')
-        .innerJoin('telemetry_devices as td', 'td.device_id', 'd.id')
-        .select('td.ref')
-        .where('d.tenant_id', '=', tenantId)
-        .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
-        .$if(afterDeviceId !== null, (query) => query.where('d.id', '>', afterDeviceId as string))
-        // With keys asked for, a page counts only devices that have one, so no page comes back short.
-        .$if(keyIds !== null, (query) =>
-          query.where((eb) =>
-            eb.exists(
-              eb.selectFrom('telemetry_latest as has').select('has.key_id').whereRef('has.device_ref', '=', 'td.ref').where('has.key_id', 'in', keyIds as number[]),
-            ),
-          ),
-        )
-        .orderBy('d.id')
-        .limit(limit);
+    /** A page of the tenant's devices that have telemetry (with one of `keyIds`, if given), by id. */
+    async latestDevices(page: LatestPage): Promise<{ ref: number; id: string; name: string }[]> {
+      return devicePage(page).select(['d.id', 'd.name']).execute();
+    },
+
+    /** Latest values of a page of the tenant's devices, by device id then key. */
+    async latest(page: LatestPage): Promise<LatestRow[]> {
       return db
         .selectFrom('telemetry_latest as l')
         .innerJoin('telemetry_devices as td', 'td.ref', 'l.device_ref')
         .innerJoin('devices as d', 'd.id', 'td.device_id')
         .innerJoin('telemetry_keys as k', 'k.id', 'l.key_id')
         .select(['d.id as device_id', 'd.name as device_name', 'k.name as key', 'l.ts', 'l.value_num', 'l.value_text', 'l.value_type'])
-        .where('l.device_ref', 'in', page)
-        .$if(keyIds !== null, (query) => query.where('l.key_id', 'in', keyIds as number[]))
+        .where('l.device_ref', 'in', devicePage(page))
+        .$if(page.keyIds !== null, (query) => query.where('l.key_id', 'in', page.keyIds as number[]))
         .orderBy('d.id')
         .orderBy('k.name')
         .execute();

@@ -24,7 +24,8 @@ import type { Ingest } from './ingest.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { DEFAULT_RETENTION_DAYS } from './retention.js';
 import { parseSelectorOrThrow } from './selector-filter.js';
-import type { TelemetryRepository } from './telemetry.repository.js';
+import type { LatestCache } from './latest-cache.js';
+import type { LatestPage, TelemetryRepository } from './telemetry.repository.js';
 import { bucketMs, bucketStart, parseKeys, parseRange, type Aggregate, type BucketName, type TimeRange } from './time-range.js';
 import { decodeValue } from './values.js';
 
@@ -61,12 +62,14 @@ export const MAX_QUERY_SERIES = 500;
 type PointItemWithCursor = TelemetryPointItem & { ts: number };
 
 /** Creates the telemetry service. */
-export function createTelemetryService({ repository, ingest, bus, log, metrics }: {
+export function createTelemetryService({ repository, ingest, bus, log, metrics, latestCache }: {
   repository: TelemetryRepository;
   ingest: Ingest;
   bus: Bus;
   log: Logger;
   metrics?: IngestMetrics;
+  /** On SQLite: latest values in memory (see latest-cache.ts); otherwise they are read from the table. */
+  latestCache?: LatestCache;
 }) {
   async function requireDevice(tenantId: string, deviceId: string) {
     const device = await repository.findDevice(tenantId, deviceId);
@@ -136,8 +139,9 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics }
       const missing = (body.deviceIds ?? []).find((id) => !devices.some((device) => device.id === id));
       if (missing) throw appError('DEVICE_NOT_FOUND', `no device ${missing} in your tenant`);
       if (devices.length > maxDevices) {
-        const detail = `more than ${maxDevices} devices match; with ${keys.length} keys at most ${MAX_QUERY_SERIES} series are read at once`;
-        throw appError('VALIDATION_FAILED', `body/selector ${detail}`, [{ field: 'body/selector', message: detail }]);
+        const field = body.deviceIds ? 'body/deviceIds' : 'body/selector';
+        const detail = `chooses more than ${maxDevices} devices; with ${keys.length} keys at most ${MAX_QUERY_SERIES} series are read at once`;
+        throw appError('VALIDATION_FAILED', `${field} ${detail}`, [{ field, message: detail }]);
       }
       const known = await repository.keyIds(keys);
       const series: TelemetryQueryReply['series'] = [];
@@ -149,22 +153,18 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics }
 
     /** A page of the fleet's devices (or a selector's) with their latest values. */
     async latest(tenantId: string, query: LatestQuery): Promise<Page<TelemetryLatestItem>> {
-      const requirements = parseSelectorOrThrow(query.selector);
       const keys = parseKeys(query.keys);
       const limit = query.limit ?? 1000;
-      const after = query.cursor ? decodeCursor(query.cursor)[1] : null;
       const keyIds = keys.length === 0 ? null : (await repository.keyIds(keys)).map((key) => key.id);
       if (keyIds !== null && keyIds.length === 0) return { items: [], nextCursor: null };
-      const rows = await repository.latest(tenantId, requirements, keyIds, after, limit + 1);
-      const devices: TelemetryLatestItem[] = [];
-      for (const row of rows) {
-        let device = devices[devices.length - 1];
-        if (device?.deviceId !== row.device_id) {
-          device = { deviceId: row.device_id, name: row.device_name, values: {} };
-          devices.push(device);
-        }
-        device.values[row.key] = { ts: Number(row.ts), value: decodeValue(row.value_num, row.value_text, row.value_type) };
-      }
+      const page: LatestPage = {
+        tenantId,
+        requirements: parseSelectorOrThrow(query.selector),
+        keyIds,
+        afterDeviceId: query.cursor ? decodeCursor(query.cursor)[1] : null,
+        limit: limit + 1,
+      };
+      const devices = latestCache ? await latestFromCache(repository, latestCache, page) : await latestFromTable(repository, page);
       return pageOf(devices, limit, (device) => [null, device.deviceId], (device) => device);
     },
 
@@ -215,6 +215,32 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics }
       }
     },
   };
+}
+
+/** Latest values of a page of devices, from the table. */
+async function latestFromTable(repository: TelemetryRepository, page: LatestPage): Promise<TelemetryLatestItem[]> {
+  const devices: TelemetryLatestItem[] = [];
+  for (const row of await repository.latest(page)) {
+    let device = devices[devices.length - 1];
+    if (device?.deviceId !== row.device_id) {
+      device = { deviceId: row.device_id, name: row.device_name, values: {} };
+      devices.push(device);
+    }
+    device.values[row.key] = { ts: Number(row.ts), value: decodeValue(row.value_num, row.value_text, row.value_type) };
+  }
+  return devices;
+}
+
+/** Latest values of a page of devices, from memory. */
+async function latestFromCache(repository: TelemetryRepository, cache: LatestCache, page: LatestPage): Promise<TelemetryLatestItem[]> {
+  const wanted = page.keyIds ? new Set(page.keyIds) : null;
+  return (await repository.latestDevices(page)).map((device) => {
+    const values: TelemetryLatestItem['values'] = {};
+    for (const point of cache.of(device.ref)) {
+      if (!wanted || wanted.has(point.keyId)) values[point.key] = { ts: point.ts, value: decodeValue(point.num, point.text, point.type) };
+    }
+    return { deviceId: device.id, name: device.name, values };
+  });
 }
 
 function decodePointCursor(cursor: string): { ts: number; key: string } {

@@ -1,0 +1,92 @@
+/**
+ * Runs the benchmarks, prints a table with the machine, and appends it to BENCHMARKS.md.
+ *
+ *   npm run bench                 # everything
+ *   npm run bench -- --quick      # shorter runs, nothing written (for a quick look)
+ */
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createKyselyBatchWriter } from './kysely-batch-writer.js';
+import { describeMachine } from './machine.js';
+import { grouped, type Timing } from './stats.js';
+import { fleetLatest, ingestEndToEnd, openBenchStore, seedDevices, storageCeiling, weeklyAggregate } from './telemetry-store.js';
+
+const COMMAND = 'npm run bench';
+const isQuick = process.argv.includes('--quick');
+const durationMs = isQuick ? 2000 : 8000;
+
+interface Row {
+  measure: string;
+  result: string;
+  target: string;
+}
+
+async function measure(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const ceilingPoints = isQuick ? 500_000 : 2_000_000;
+  for (const batchPoints of [1000, 5000]) {
+    const bench = await openBenchStore();
+    const rate = storageCeiling(bench.sqlite, ceilingPoints, batchPoints);
+    rows.push({ measure: `(a) ceiling: better-sqlite3 insert, ${grouped(batchPoints)} rows a transaction`, result: `${grouped(rate)} points/s`, target: '' });
+    await bench.close();
+  }
+  for (const [window, writerName] of [[1, 'prepared'], [20, 'prepared'], [50, 'prepared'], [20, 'kysely']] as const) {
+    const bench = await openBenchStore();
+    const devices = seedDevices(bench.sqlite, bench.tenantId, 10);
+    const writer = writerName === 'kysely' ? createKyselyBatchWriter(bench.store.db) : undefined;
+    const run = await ingestEndToEnd(bench.store, devices, window, durationMs, {}, writer);
+    const how = writerName === 'kysely' ? ', batch written through Kysely (comparison only)' : '';
+    rows.push({
+      measure: `(b) ingest.submit, 10 producers × ${window} in flight, 10 values a message${how}`,
+      result: `${grouped(run.messagesPerSecond)} msg/s, **${grouped(run.pointsPerSecond)} points/s** (${grouped(run.pointsPerCpuSecond)} per CPU-second), p50 ${run.p50Ms.toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms, ${grouped(run.pointsPerBatch)} points a transaction`,
+      target: writerName === 'prepared' && window > 1 ? '≥ 300,000 points/s' : '',
+    });
+    await bench.close();
+  }
+  {
+    const bench = await openBenchStore();
+    const timing = await weeklyAggregate(bench.store, bench.sqlite, bench.tenantId);
+    rows.push({ measure: '(c) 7-day hourly avg of one key at 1 Hz (604,800 points), median', result: timed(timing), target: '< 100 ms' });
+    await bench.close();
+  }
+  {
+    const bench = await openBenchStore();
+    const timing = await fleetLatest(bench.store, bench.sqlite, bench.tenantId);
+    rows.push({ measure: '(d) latest values of 10,000 devices × 3 keys (one page), median', result: timed(timing), target: '< 50 ms' });
+    await bench.close();
+  }
+  return rows;
+}
+
+function timed(timing: Timing): string {
+  return `**${timing.wallMs.toFixed(1)} ms** (${timing.cpuMs.toFixed(1)} ms CPU)`;
+}
+
+function table(rows: Row[]): string {
+  const lines = ['| measure | result | target |', '|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.measure} | ${row.result} | ${row.target} |`);
+  return lines.join('\n');
+}
+
+const bench = await openBenchStore();
+const sqliteVersion = String(bench.sqlite.prepare('select sqlite_version()').pluck().get());
+await bench.close();
+const machine = describeMachine(sqliteVersion);
+// Other work on the machine skews every figure; the load average says how much there was.
+const loadBefore = loadavg()[0]?.toFixed(1);
+const rows = await measure();
+const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const report = [
+  `### Telemetry store, ${when} UTC`,
+  '',
+  `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}; SQLite ${machine.sqlite}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after.`,
+  `Command: \`${COMMAND}\`${isQuick ? ' -- --quick' : ''}`,
+  '',
+  table(rows),
+  '',
+].join('\n');
+process.stdout.write(`${report}\n`);
+if (!isQuick) {
+  if (!existsSync('BENCHMARKS.md')) writeFileSync('BENCHMARKS.md', '# Benchmarks\n\nResults of `npm run bench`, newest last. Analysis of each is in its section.\n\n');
+  appendFileSync('BENCHMARKS.md', `${report}\n`);
+}
