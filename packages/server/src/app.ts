@@ -13,6 +13,10 @@ import { auditRoutes } from './audit/audit.routes.js';
 import { createAuditService } from './audit/audit.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
+import { createBroker, type Broker } from './broker/broker.js';
+import { createMqttWebSocketHandler } from './broker/mqtt-websocket.js';
+import { createPresence } from './broker/presence.js';
+import { createPresenceRepository } from './broker/presence.repository.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { claimsRoutes } from './claims/claims.routes.js';
 import { createClaimsService } from './claims/claims.service.js';
@@ -24,6 +28,7 @@ import { createEnrollmentService } from './enrollment/enrollment.service.js';
 import { installAccessControl } from './http/access.js';
 import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
+import { installUpgradeRouter, type UpgradeHandler } from './http/upgrade.js';
 import { installValidation } from './http/validation.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
@@ -50,6 +55,13 @@ export interface AppDependencies {
   store: Store;
   /** The event bus; an in-process one unless given (tests pass theirs to listen). */
   bus?: Bus;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The embedded MQTT broker; main.ts starts its TCP listener. */
+    broker: Broker;
+  }
 }
 
 const API_PREFIX = '/api/v1';
@@ -104,6 +116,22 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   });
   const retention = createRetention({ store, log: log.child({ feature: 'retention' }), onDeviceForgotten: (ref) => latestCache?.forget(ref) });
   retention.start();
+  const brokerLog = log.child({ feature: 'broker' });
+  const broker = createBroker({
+    maxPayloadBytes: config.mqttMaxPayloadBytes,
+    connectRatePerSecond: config.mqttConnectRatePerSecond,
+    authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret),
+    ingest,
+    rejectTelemetry: (device, reason, transport) => telemetry.recordRejection(device, reason, transport),
+    presence: createPresence({ repository: createPresenceRepository(db), bus, log: brokerLog }),
+    bus,
+    registry: metrics.registry,
+    log: brokerLog,
+  });
+  await broker.start();
+  app.decorate('broker', broker);
+  const upgrades = new Map<string, UpgradeHandler>([['/mqtt', createMqttWebSocketHandler(broker, broker.maxPacketBytes)]]);
+  installUpgradeRouter(app.server, upgrades, log.child({ feature: 'http' }));
 
   installValidation(app);
   installErrorHandler(app);
@@ -133,6 +161,10 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
+  // Devices are disconnected (and their presence written) while the store is still open.
+  app.addHook('preClose', async () => {
+    await broker.stop();
+  });
   // Stop the writers before the store closes: every accepted point is committed first.
   app.addHook('onClose', async () => {
     await retention.stop();

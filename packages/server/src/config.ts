@@ -23,6 +23,13 @@ export interface Config {
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
   shutdownTimeoutMs: number;
+  mqttHost: string;
+  /** 0 disables the TCP listener; MQTT over WebSocket at /mqtt stays. */
+  mqttPort: number;
+  mqttMaxPayloadBytes: number;
+  mqttConnectRatePerSecond: number;
+  liveBufferBytes: number;
+  liveSlowClientTimeoutMs: number;
 }
 
 /** One setting: where it comes from and how its text becomes a value. */
@@ -65,6 +72,12 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('tlsCertFile', '--tls-cert', 'FLOTILLA_TLS_CERT', null, 'PEM certificate file; with --tls-key serves HTTPS', (raw) => resolve(nonEmpty(raw))),
   setting('tlsKeyFile', '--tls-key', 'FLOTILLA_TLS_KEY', null, 'PEM private key file for --tls-cert', (raw) => resolve(nonEmpty(raw))),
   setting('shutdownTimeoutMs', '--shutdown-timeout', 'FLOTILLA_SHUTDOWN_TIMEOUT', '10s', 'how long in-flight requests may take to finish at shutdown', duration),
+  setting('mqttHost', '--mqtt-host', 'FLOTILLA_MQTT_HOST', '0.0.0.0', 'address the embedded MQTT broker listens on', nonEmpty),
+  setting('mqttPort', '--mqtt-port', 'FLOTILLA_MQTT_PORT', '1883', 'TCP port of the embedded MQTT broker (0 disables it; MQTT over WebSocket at /mqtt stays)', port),
+  setting('mqttMaxPayloadBytes', '--mqtt-max-payload', 'FLOTILLA_MQTT_MAX_PAYLOAD', '256kb', 'largest MQTT message payload accepted; larger ones are dropped', byteSize),
+  setting('mqttConnectRatePerSecond', '--mqtt-connect-rate', 'FLOTILLA_MQTT_CONNECT_RATE', '2000', 'MQTT connection attempts accepted a second; more are refused (server unavailable)', positiveInteger),
+  setting('liveBufferBytes', '--live-buffer', 'FLOTILLA_LIVE_BUFFER', '1mb', 'unsent data a live WebSocket client may have before older messages are dropped', byteSize),
+  setting('liveSlowClientTimeoutMs', '--live-slow-timeout', 'FLOTILLA_LIVE_SLOW_TIMEOUT', '30s', 'how long a live client may stay over its buffer before it is disconnected', duration),
 ]);
 
 function setting(

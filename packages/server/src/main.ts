@@ -10,6 +10,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The base URL it answers on, e.g. http://127.0.0.1:8080. */
   url: string;
+  /** The port of the embedded MQTT broker's TCP listener; null when FLOTILLA_MQTT_PORT is 0. */
+  mqttPort: number | null;
   /** Stops accepting, lets in-flight requests finish, closes the database. */
   close(): Promise<void>;
 }
@@ -32,18 +34,33 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
     await app.listen({ host: config.httpHost, port: config.httpPort });
   } catch (error) {
     await app.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new ListenError(`port ${config.httpPort} is already in use: choose another with FLOTILLA_HTTP_PORT (--http-port)`);
-    if (code === 'EACCES') throw new ListenError(`no permission to listen on port ${config.httpPort}: choose one above 1023 with FLOTILLA_HTTP_PORT (--http-port)`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen on ${config.httpHost}: check FLOTILLA_HTTP_HOST (--http-host)`);
-    throw error;
+    throw listenError(error, config.httpHost, config.httpPort, 'HTTP');
+  }
+  let mqttPort: number | null = null;
+  try {
+    if (config.mqttPort !== 0) mqttPort = await app.broker.listen(config.mqttHost, config.mqttPort);
+  } catch (error) {
+    await app.close();
+    throw listenError(error, config.mqttHost, config.mqttPort, 'MQTT');
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
   const url = `${config.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ url }, 'flotilla listening');
-  return { app, url, close: () => app.close() };
+  log.info({ url, mqttPort }, 'flotilla listening');
+  return { app, url, mqttPort, close: () => app.close() };
+}
+
+/** Turns a listen failure into a ListenError naming the setting to change. */
+function listenError(error: unknown, host: string, port: number, listener: 'HTTP' | 'MQTT'): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const setting = listener === 'HTTP' ? 'FLOTILLA_HTTP_PORT (--http-port)' : 'FLOTILLA_MQTT_PORT (--mqtt-port)';
+  const hostSetting = listener === 'HTTP' ? 'FLOTILLA_HTTP_HOST (--http-host)' : 'FLOTILLA_MQTT_HOST (--mqtt-host)';
+  const disable = listener === 'MQTT' ? ', or 0 to turn the MQTT listener off' : '';
+  if (code === 'EADDRINUSE') return new ListenError(`port ${port} is already in use: choose another with ${setting}${disable}`);
+  if (code === 'EACCES') return new ListenError(`no permission to listen on port ${port}: choose one above 1023 with ${setting}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ListenError(`cannot listen on ${host}: check ${hostSetting}`);
+  return error;
 }
 
 /**

@@ -71,6 +71,8 @@ export function testConfig(database: TestDatabase, overrides: Partial<Record<key
       setupToken: SETUP_TOKEN,
       webDir: '',
       loginRateLimitPerMinute: '1000',
+      // Port 1883 is usually taken (a system Mosquitto); broker tests pick a free port.
+      mqttPort: '0',
       ...overrides,
     },
   });
