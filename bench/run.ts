@@ -87,6 +87,6 @@ const report = [
 ].join('\n');
 process.stdout.write(`${report}\n`);
 if (!isQuick) {
-  if (!existsSync('BENCHMARKS.md')) writeFileSync('BENCHMARKS.md', '# Benchmarks\n\nResults of `npm run bench`, newest last. Analysis of each is in its section.\n\n');
+  if (!existsSync('BENCHMARKS.md')) writeFileSync('BENCHMARKS.md', '# Benchmarks\n\n## Results\n\n');
   appendFileSync('BENCHMARKS.md', `${report}\n`);
 }

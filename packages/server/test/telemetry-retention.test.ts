@@ -48,6 +48,23 @@ for (const dialect of dialects) {
       }
     });
 
+    if (dialect === 'postgres') {
+      test('a late point for a month that retention dropped brings the month back', async () => {
+        const fixture = await createIngestFixture(dialect);
+        try {
+          const device = await createDevice(fixture.store.db, fixture.tenantId);
+          const old = NOW - 100 * DAY;
+          await fixture.ingest.submit({ tenantId: device.tenantId, deviceId: device.id, points: [{ key: 'temp', ts: old, value: 1 }] });
+          await createRetention({ store: fixture.store, log }).runOnce(NOW);
+          assert.ok(!(await createPartitions(fixture.store.db).list()).includes(monthOf(old)));
+          await fixture.ingest.submit({ tenantId: device.tenantId, deviceId: device.id, points: [{ key: 'temp', ts: old + 1, value: 2 }] });
+          assert.deepEqual((await storedPoints(fixture.store.db, device.id)).map((row) => Number(row.ts)), [old + 1]);
+        } finally {
+          await fixture.close();
+        }
+      });
+    }
+
     test('removes the points of deleted devices', async () => {
       const fixture = await createIngestFixture(dialect);
       try {

@@ -4,8 +4,9 @@
  * and those fsyncs stalled ingest for tens of milliseconds every few transactions
  * (BENCHMARKS.md). A worker thread with its own connection checkpoints instead: PASSIVE
  * checkpoints copy pages without blocking anyone, and when the WAL has grown past
- * `restartBytes` a RESTART checkpoint makes the next writer start the WAL file over, which holds
- * writers back only while the last few pages are copied.
+ * `restartBytes` and a pass has just caught up, a RESTART checkpoint makes the next writer start
+ * the WAL file over, holding writers back only while the last few pages are copied. (A RESTART
+ * with a large backlog held the writer lock for seconds under sustained ingest.)
  *
  * Durability is unchanged: a commit is in the WAL, and so survives a killed process, before
  * any checkpoint sees it.
@@ -34,7 +35,10 @@ let timer = null;
 function tick() {
   try {
     const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (passive && passive.log * pageSize > workerData.restartBytes) db.pragma('wal_checkpoint(RESTART)');
+    // Restart only right after a pass that caught up: what is left to copy under the writer
+    // lock is then only what was committed meanwhile, so the writer waits milliseconds.
+    const isCaughtUp = passive && passive.checkpointed === passive.log;
+    if (isCaughtUp && passive.log * pageSize > workerData.restartBytes) db.pragma('wal_checkpoint(RESTART)');
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }

@@ -35,6 +35,11 @@ export function partitionName(month: number): string {
 
 const namePattern = /^telemetry_points_p(\d{4})(\d{2})$/;
 
+/** True for PostgreSQL's "no partition of relation … found for row" (a month dropped meanwhile). */
+export function isMissingPartition(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23514' && /no partition/i.test(String((error as Error).message));
+}
+
 /** Creates, lists and drops monthly partitions; remembers which exist to keep ingest cheap. */
 export function createPartitions(db: Kysely<Database>) {
   const known = new Set<number>();
@@ -66,6 +71,11 @@ export function createPartitions(db: Kysely<Database>) {
         if (!known.has(month)) months.add(month);
       }
       for (const month of months) await create(month);
+    },
+
+    /** Forgets which partitions exist (another part may have dropped some); they are checked again. */
+    forgetKnown(): void {
+      known.clear();
     },
 
     /** Creates this month's partition and the next `monthsAhead` ones. */

@@ -15,7 +15,7 @@ import {
   type LatestCandidate,
   type TelemetrySubmission,
 } from './batch-writer.js';
-import { createPartitions, readLayout, type TelemetryLayout } from './partitions.js';
+import { createPartitions, isMissingPartition, readLayout, type TelemetryLayout } from './partitions.js';
 import { encodeValue } from './values.js';
 
 /** Column arrays of a set of point rows. */
@@ -55,11 +55,21 @@ export function createPostgresBatchWriter(db: Kysely<Database>, log: Logger): Ba
       const latestColumns = emptyColumns();
       for (const { deviceRef, keyId, point } of newest) push(latestColumns, deviceRef, keyId, point.ts, point.value);
       const seen = [...lastSeenByDevice(batch)].sort(([a], [b]) => (a < b ? -1 : 1));
-      await db.transaction().execute(async (trx) => {
-        await insertPoints(trx, points);
-        await upsertLatest(trx, latestColumns);
-        if (seen.length > 0) await touchDevices(trx, seen);
-      });
+      const commit = () =>
+        db.transaction().execute(async (trx) => {
+          await insertPoints(trx, points);
+          await upsertLatest(trx, latestColumns);
+          if (seen.length > 0) await touchDevices(trx, seen);
+        });
+      try {
+        await commit();
+      } catch (error) {
+        // Retention may have dropped the month of a late point after we last saw it exist.
+        if (layout !== 'partitioned' || !isMissingPartition(error)) throw error;
+        partitions.forgetKnown();
+        await partitions.ensureFor(points.times);
+        await commit();
+      }
       log.trace({ points: points.refs.length }, 'batch written');
     },
   };

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { TelemetryQueryBodySchema, TelemetryQueryReplySchema, TelemetryRetentionSchema } from '@flotilla/protocol';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { aggregateCsv, rawCsv } from './csv.js';
 import { deviceAuthFailed, parseBasicAuthorization, type AuthenticatedDevice, type DeviceAuthenticator } from './device-auth.js';
@@ -18,7 +19,7 @@ import {
   TelemetryRejectionsSchema,
 } from './telemetry.schemas.js';
 
-type DeviceTelemetryQueryType = import('@sinclair/typebox').Static<typeof DeviceTelemetryQuery>;
+type DeviceTelemetryQueryType = Static<typeof DeviceTelemetryQuery>;
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema };
 
@@ -147,7 +148,6 @@ function deviceRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], telemetry: T
         const device = credentials ? await authenticateDevice(credentials.id, credentials.secret) : null;
         if (!device) throw deviceAuthFailed();
         devices.set(request, device);
-        request.audit.tenantId = device.tenantId;
       },
     },
     async (request) => telemetry.acceptFromDevice(devices.get(request) as AuthenticatedDevice, request.body),

@@ -12,6 +12,7 @@ import {
   type TelemetryLatestItem,
   type TelemetryPointItem,
   type TelemetryQueryBody,
+  type TelemetryPoint,
   type TelemetryQueryReply,
 } from '@flotilla/protocol';
 import type { Bus } from '../bus/bus.js';
@@ -188,7 +189,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
     /** Validates a device's payload and stores it; resolves once committed. */
     async acceptFromDevice(device: AuthenticatedDevice, body: unknown, transport = 'http'): Promise<{ accepted: number }> {
       const now = Date.now();
-      let points;
+      let points: TelemetryPoint[];
       try {
         points = normalizeTelemetry(body, now, defaultTelemetryLimits);
       } catch (error) {
