@@ -105,6 +105,19 @@ for (const dialect of dialects) {
       assert.match(counted.last_reason, /ts: must be epoch milliseconds/);
     });
 
+    test('ingest is counted in the Prometheus metrics, and the routes are in the OpenAPI document', async () => {
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const committed = /^flotilla_telemetry_points_total (\d+)/m.exec(metrics);
+      assert.ok(committed && Number(committed[1]) >= 3, 'points committed so far are counted');
+      assert.match(metrics, /^flotilla_telemetry_rejected_total\{reason="payload"\} [1-9]/m);
+      assert.match(metrics, /^flotilla_telemetry_pending_points 0$/m);
+      assert.match(metrics, /^flotilla_telemetry_batch_points_count [1-9]/m);
+      const openapi = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+      for (const path of ['/api/v1/device/telemetry', '/api/v1/devices/{id}/telemetry', '/api/v1/devices/{id}/telemetry.csv', '/api/v1/telemetry/latest', '/api/v1/telemetry/query', '/api/v1/telemetry/retention']) {
+        assert.ok(openapi.paths[path], `${path} is documented`);
+      }
+    });
+
     test('a body that is not JSON answers 400, and one that is not sent as JSON 415', async () => {
       const malformed = await app.inject({
         method: 'POST',
