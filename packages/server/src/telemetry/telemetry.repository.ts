@@ -197,6 +197,7 @@ export function createTelemetryRepository(db: Kysely<Database>) {
       return row?.retention_days;
     },
 
+    /** Sets the tenant's retention, replacing any earlier setting. */
     async setRetentionDays(tenantId: string, days: number, now: number): Promise<void> {
       await db
         .insertInto('telemetry_retention')
@@ -221,6 +222,7 @@ export function createTelemetryRepository(db: Kysely<Database>) {
         .execute();
     },
 
+    /** A device's rejection count and last reason, if it ever had one. */
     async rejections(deviceId: string) {
       return db.selectFrom('telemetry_rejections').select(['count', 'last_at', 'last_reason']).where('device_id', '=', deviceId).executeTakeFirst();
     },

@@ -55,4 +55,5 @@ export const DeviceTelemetryBody = Type.Unknown({
   description: '{"temp":21.5}, {"ts":1700000000000,"values":{"temp":21.5}}, or an array of those',
 });
 
+/** Protocol schemas the routes answer with, so the routes import every schema from here. */
 export { ProblemSchema, TelemetryAcceptedSchema, TelemetryLatestPageSchema, TelemetryRejectionsSchema };

@@ -116,6 +116,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
   }
 
   return {
+    /** A page of one device's raw points, by time then key. */
     pointsPage,
 
     /** Aggregates of one device's keys in time buckets. */
@@ -174,6 +175,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
       return { days: (await repository.retentionDays(tenantId)) ?? DEFAULT_RETENTION_DAYS };
     },
 
+    /** Sets the tenant's retention in days. */
     async setRetention(tenantId: string, days: number): Promise<{ days: number }> {
       await repository.setRetentionDays(tenantId, days, Date.now());
       return { days };
