@@ -24,17 +24,28 @@ test('SIGTERM lets in-flight requests finish, then closes the database cleanly',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    lines.push(...complete);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  const waitForLine = async (matches: (lines: string[]) => string | undefined): Promise<string> => {
+    for (;;) {
+      const found = matches(lines);
+      if (found !== undefined) return found;
+      if (child.exitCode !== null) throw new Error(`server exited early with ${child.exitCode}`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)"/.exec(buffer);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-    });
-    // Logins spend tens of milliseconds in scrypt, so some are still running when the signal lands.
+    const url = await waitForLine((seen) => seen.map((line) => /"url":"(http:\/\/[^"]+)"/.exec(line)?.[1]).find(Boolean));
+    // Logins spend tens of milliseconds in scrypt; the signal goes out once the server has taken
+    // all six in, so they are in flight when it starts closing.
     const logins = Array.from({ length: 6 }, () =>
       fetch(`${url}/api/v1/auth/login`, {
         method: 'POST',
@@ -42,12 +53,15 @@ test('SIGTERM lets in-flight requests finish, then closes the database cleanly',
         body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' }),
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitForLine((seen) => (seen.filter((line) => line.includes('incoming request') && line.includes('/auth/login')).length >= 6 ? 'all in' : undefined));
     child.kill('SIGTERM');
     const answers = await Promise.all(logins);
     assert.deepEqual(answers.map((answer) => answer.status), Array(6).fill(401));
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
+    const shutdownAt = lines.findIndex((line) => line.includes('"shutting down"'));
+    const lastAnswerAt = lines.findLastIndex((line) => line.includes('request completed'));
+    assert.ok(shutdownAt >= 0 && shutdownAt < lastAnswerAt, 'some logins were answered after the shutdown began');
     const sqlite = new SQLite(join(database.dataDir, 'flotilla.db'), { readonly: true });
     assert.equal(sqlite.pragma('integrity_check', { simple: true }), 'ok');
     assert.ok(Number(sqlite.prepare('select count(*) as n from audit_log').pluck().get()) >= 6, 'every finished login was audited');
