@@ -1,6 +1,7 @@
 import type { LabelRequirement } from '@flotilla/protocol';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { CursorValues } from '../store/pagination.js';
+import { selectorSql } from './selector-sql.js';
 import type { Database, DeviceLabelsTable, DevicesTable } from '../store/schema.js';
 
 /** The sortable columns of the device list, by their API name. */
@@ -33,19 +34,6 @@ type DevicesExpressions = ExpressionBuilder<Database, 'devices'>;
 // Rows per INSERT: keeps a 1,000-device batch with 64 labels each far below both dialects'
 // limits on bound parameters (32,766 in SQLite, 65,535 in PostgreSQL).
 const INSERT_CHUNK_ROWS = 500;
-
-/** One requirement as a correlated EXISTS over device_labels; negations are NOT EXISTS. */
-function requirementSql(eb: DevicesExpressions, { key, operator, values }: LabelRequirement): Expression<SqlBool> {
-  let labels = eb
-    .selectFrom('device_labels')
-    .select(sql.lit(1).as('one'))
-    .whereRef('device_labels.device_id', '=', 'devices.id')
-    .where('device_labels.key', '=', key);
-  if (operator === 'eq' || operator === 'neq') labels = labels.where('device_labels.value', '=', values[0] ?? '');
-  if (operator === 'in' || operator === 'notin') labels = labels.where('device_labels.value', 'in', values);
-  const isNegated = operator === 'neq' || operator === 'notin' || operator === 'notexists';
-  return isNegated ? eb.not(eb.exists(labels)) : eb.exists(labels);
-}
 
 /**
  * Rows after a keyset position. Never-seen devices (null lastSeenAt) come last in either
@@ -104,7 +92,7 @@ export function createDevicesRepository(db: Kysely<Database>) {
     async list(filter: DeviceListFilter): Promise<DevicesTable[]> {
       const direction = filter.isDescending ? 'desc' : 'asc';
       let query = db.selectFrom('devices').selectAll('devices').where('devices.tenant_id', '=', filter.tenantId);
-      for (const requirement of filter.requirements) query = query.where((eb) => requirementSql(eb, requirement));
+      query = query.where(selectorSql(sql.ref('devices.id'), filter.requirements));
       if (filter.search) query = query.where(sql<SqlBool>`lower(devices.name) like ${containsPattern(filter.search)} escape '\\'`);
       const after = filter.after;
       if (after) query = query.where((eb) => afterPosition(eb, filter, after));
@@ -118,7 +106,7 @@ export function createDevicesRepository(db: Kysely<Database>) {
     /** Ids of the tenant's devices that satisfy every requirement, in id order. */
     async idsMatching(tenantId: string, requirements: readonly LabelRequirement[]): Promise<string[]> {
       let query = db.selectFrom('devices').select('devices.id').where('devices.tenant_id', '=', tenantId);
-      for (const requirement of requirements) query = query.where((eb) => requirementSql(eb, requirement));
+      query = query.where(selectorSql(sql.ref('devices.id'), requirements));
       return (await query.orderBy('devices.id').execute()).map((row) => row.id);
     },
 

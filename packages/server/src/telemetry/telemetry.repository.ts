@@ -5,7 +5,7 @@
 import type { LabelRequirement } from '@flotilla/protocol';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { selectorCondition } from './selector-filter.js';
+import { selectorSql } from '../devices/selector-sql.js';
 import type { Aggregate, TimeRange } from './time-range.js';
 
 /** A stored point's time and value columns. */
@@ -89,7 +89,7 @@ export function createTelemetryRepository(db: Kysely<Database>) {
       .innerJoin('telemetry_devices as td', 'td.device_id', 'd.id')
       .select('td.ref')
       .where('d.tenant_id', '=', tenantId)
-      .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
+      .$if(requirements.length > 0, (query) => query.where(selectorSql(sql.ref('d.id'), requirements)))
       .$if(afterDeviceId !== null, (query) => query.where('d.id', '>', afterDeviceId as string))
       // With keys asked for, a page counts only devices that have one, so no page comes back short.
       .$if(keyIds !== null, (query) =>
@@ -185,7 +185,7 @@ export function createTelemetryRepository(db: Kysely<Database>) {
         .select(['d.id', 'td.ref'])
         .where('d.tenant_id', '=', tenantId)
         .$if(ids !== null, (query) => query.where('d.id', 'in', ids as string[]))
-        .$if(requirements.length > 0, (query) => query.where((eb) => selectorCondition(eb, requirements)))
+        .$if(requirements.length > 0, (query) => query.where(selectorSql(sql.ref('d.id'), requirements)))
         .orderBy('d.id')
         .limit(limit)
         .execute();

@@ -24,7 +24,7 @@ import type { AuthenticatedDevice } from './device-auth.js';
 import type { Ingest } from './ingest.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 import { DEFAULT_RETENTION_DAYS } from './retention.js';
-import { parseSelectorOrThrow } from './selector-filter.js';
+import { parseRequirements } from '../devices/devices.service.js';
 import type { LatestCache } from './latest-cache.js';
 import type { LatestPage, TelemetryRepository } from './telemetry.repository.js';
 import { bucketMs, bucketStart, parseKeys, parseRange, type Aggregate, type BucketName, type TimeRange } from './time-range.js';
@@ -135,7 +135,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
       const range = parseRange(body, now, 'body');
       const size = bucketMs(body.bucket ?? 'auto', range, 'body/bucket');
       const keys = parseKeys(body.keys, 'body/keys');
-      const requirements = parseSelectorOrThrow(body.selector);
+      const requirements = parseRequirements(body.selector ?? '');
       const maxDevices = Math.floor(MAX_QUERY_SERIES / keys.length);
       const devices = await repository.devicesFor(tenantId, body.deviceIds ?? null, requirements, maxDevices + 1);
       const missing = (body.deviceIds ?? []).find((id) => !devices.some((device) => device.id === id));
@@ -161,7 +161,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
       if (keyIds !== null && keyIds.length === 0) return { items: [], nextCursor: null };
       const page: LatestPage = {
         tenantId,
-        requirements: parseSelectorOrThrow(query.selector),
+        requirements: parseRequirements(query.selector ?? ''),
         keyIds,
         afterDeviceId: query.cursor ? decodeCursor(query.cursor)[1] : null,
         limit: limit + 1,
