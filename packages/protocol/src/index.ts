@@ -5,3 +5,4 @@ export * from './api.js';
 export * from './topics.js';
 export * from './telemetry.js';
 export * from './telemetry-api.js';
+export * from './live.js';

@@ -29,6 +29,9 @@ import { installAccessControl } from './http/access.js';
 import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
 import { installUpgradeRouter, type UpgradeHandler } from './http/upgrade.js';
+import { createLiveRepository } from './live/live.repository.js';
+import { liveRoutes } from './live/live.routes.js';
+import { createLiveService } from './live/live.service.js';
 import { installValidation } from './http/validation.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
@@ -99,9 +102,9 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await auth.start();
   const users = createUsersService({ db, endSessions: (userId) => auth.endSessions(userId), log: log.child({ feature: 'users' }) });
   const tokens = createTokensService({ repository: createTokensRepository(db), log: log.child({ feature: 'tokens' }) });
-  const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }) });
-  const enrollment = createEnrollmentService({ db, log: log.child({ feature: 'enrollment' }) });
-  const claims = createClaimsService({ db, log: log.child({ feature: 'claims' }) });
+  const devices = createDevicesService({ db, log: log.child({ feature: 'devices' }), bus });
+  const enrollment = createEnrollmentService({ db, log: log.child({ feature: 'enrollment' }), bus });
+  const claims = createClaimsService({ db, log: log.child({ feature: 'claims' }), bus });
   const ingestMetrics = createIngestMetrics(metrics.registry, () => ingest.pendingPoints());
   const ingestLog = log.child({ feature: 'ingest' });
   const latestCache = store.sqlite ? createLatestCache(store.sqlite) : undefined;
@@ -130,7 +133,19 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   });
   await broker.start();
   app.decorate('broker', broker);
-  const upgrades = new Map<string, UpgradeHandler>([['/mqtt', createMqttWebSocketHandler(broker, broker.maxPacketBytes)]]);
+  const live = createLiveService({
+    authenticate: auth.authenticate,
+    bus,
+    repository: createLiveRepository(db),
+    registry: metrics.registry,
+    log: log.child({ feature: 'live' }),
+    bufferBytes: config.liveBufferBytes,
+    slowClientTimeoutMs: config.liveSlowClientTimeoutMs,
+  });
+  const upgrades = new Map<string, UpgradeHandler>([
+    ['/mqtt', createMqttWebSocketHandler(broker, broker.maxPacketBytes)],
+    [`${API_PREFIX}/live`, live.handleUpgrade],
+  ]);
   installUpgradeRouter(app.server, upgrades, log.child({ feature: 'http' }));
 
   installValidation(app);
@@ -158,12 +173,13 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(enrollmentRoutes({ enrollment, claims, config }), { prefix: API_PREFIX });
   await app.register(claimsRoutes({ claims, config }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
+  await app.register(liveRoutes(), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
-  // Devices are disconnected (and their presence written) while the store is still open.
+  // Devices and live clients are disconnected (and presence written) while the store is still open.
   app.addHook('preClose', async () => {
-    await broker.stop();
+    await Promise.all([broker.stop(), live.stop()]);
   });
   // Stop the writers before the store closes: every accepted point is committed first.
   app.addHook('onClose', async () => {

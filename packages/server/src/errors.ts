@@ -21,6 +21,7 @@ export const errorCatalogue = {
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  UPGRADE_REQUIRED: { status: 426, title: 'This address speaks WebSocket' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   SETUP_ALREADY_DONE: { status: 409, title: 'First-run setup has already been done' },
   SETUP_TOKEN_INVALID: { status: 401, title: 'The setup token is wrong' },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as connectTcp, createServer, type AddressInfo, type Socket } from 'node:net';
-import type { Session } from '@flotilla/protocol';
+import type { Role, Session } from '@flotilla/protocol';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { buildApp } from '../src/app.js';
@@ -43,8 +43,8 @@ export interface BrokerFixture {
   mqttPort: number;
   /** A device of the fixture's tenant (or another), with a secret. */
   device(labels?: Record<string, string>, tenantId?: string): Promise<TestDevice>;
-  /** A signed-in user of the tenant. */
-  signIn(tenantId?: string): Promise<Session>;
+  /** A signed-in user of the tenant (a viewer unless told). */
+  signIn(tenantId?: string, role?: Role): Promise<Session>;
   /** Closes the app (broker, live sockets, store); the database stays until drop(). */
   stop(): Promise<void>;
   drop(): Promise<void>;
@@ -61,7 +61,7 @@ export async function startBrokerFixture(dialect: DialectName, overrides: Partia
   await store.migrate();
   const tenantId = await createTenant(store.db, 'Acme');
   const bus = createMemoryBus();
-  const events: RecordedEvents = { telemetry: [], presence: [], deviceEvent: [] };
+  const events: RecordedEvents = { telemetry: [], presence: [], deviceEvent: [], deviceChanged: [] };
   for (const name of Object.keys(events) as (keyof BusEvents)[]) bus.subscribe(name, (event) => (events[name] as unknown[]).push(event));
   const app = await buildApp({ config, log, store, bus });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -79,7 +79,7 @@ export async function startBrokerFixture(dialect: DialectName, overrides: Partia
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     mqttPort,
     device: (labels = {}, tenant = tenantId) => createDevice(store.db, tenant, labels),
-    signIn: (tenant = tenantId) => signInWithRole({ store, request: (options: InjectOptions) => app.inject(options) } as unknown as TestApp, tenant, 'viewer'),
+    signIn: (tenant = tenantId, role: Role = 'viewer') => signInWithRole({ store, request: (options: InjectOptions) => app.inject(options) } as unknown as TestApp, tenant, role),
     async stop() {
       if (isStopped) return;
       isStopped = true;

@@ -71,6 +71,23 @@ for (const dialect of dialects) {
       await eventually(() => assert.deepEqual(changesOf(device), [true, false]));
     });
 
+    test('a device whose secret is rotated, or that is deleted, is disconnected and cannot come back', async () => {
+      const operator = await fixture.signIn(fixture.tenantId, 'operator');
+      const headers = { authorization: `Bearer ${operator.accessToken}` };
+      const [rotated, deleted] = [await fixture.device(), await fixture.device()];
+      const clients = [await connectDevice(fixture.mqttUrl, rotated), await connectDevice(fixture.mqttUrl, deleted)];
+      const closed = Promise.all(clients.map(closeOf));
+      const rotation = await fixture.app.inject({ method: 'POST', url: `/api/v1/devices/${rotated.id}/secret`, headers });
+      assert.equal(rotation.statusCode, 200, rotation.body);
+      const removal = await fixture.app.inject({ method: 'DELETE', url: `/api/v1/devices/${deleted.id}`, headers });
+      assert.equal(removal.statusCode, 204, removal.body);
+      await closed;
+      await assert.rejects(connectDevice(fixture.mqttUrl, rotated), { code: 4 });
+      await assert.rejects(connectDevice(fixture.mqttUrl, deleted), { code: 4 });
+      const fresh = await connectDevice(fixture.mqttUrl, { id: rotated.id, secret: rotation.json().secret });
+      await fresh.endAsync();
+    });
+
     test('devices left online by a crashed run are offline once the server starts again', async () => {
       const device = await fixture.device();
       await fixture.store.db.updateTable('devices').set({ online: 1 }).where('id', '=', device.id).execute();

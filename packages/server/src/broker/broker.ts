@@ -130,6 +130,20 @@ export function createBroker(dependencies: BrokerDependencies) {
 
   wireEvents(aedes, sessions, dependencies, metrics);
 
+  // A device deleted, moved to another tenant or given a new secret must connect again.
+  const stopWatchingDevices = bus.subscribe('deviceChanged', (event) => {
+    if (event.change === 'deleted' || event.change === 'moved' || event.change === 'credentials') disconnectDevice(event.deviceId);
+  });
+
+  /** Closes every connection of a device. */
+  function disconnectDevice(deviceId: string): void {
+    for (const client of presence.connectionsOf(deviceId)) {
+      metrics.disconnect('kicked');
+      log.info({ deviceId }, 'mqtt connection closed: the device changed in the registry');
+      client.close();
+    }
+  }
+
   /** Hands a connection (TCP socket or WebSocket stream) to the broker. */
   function handle(stream: Duplex, request?: IncomingMessage): void {
     if (isStopping) {
@@ -186,17 +200,13 @@ export function createBroker(dependencies: BrokerDependencies) {
     /** Lets another feature consume a device → server topic kind. */
     setHandler: publishSteps.setHandler,
 
-    /** Closes every connection of a device (deleted, or its secret changed). */
-    disconnectDevice(deviceId: string): void {
-      for (const client of presence.connectionsOf(deviceId)) {
-        metrics.disconnect('kicked');
-        client.close();
-      }
-    },
+    /** Closes every connection of a device (deleted, moved, or its secret changed). */
+    disconnectDevice,
 
     /** Stops accepting, disconnects every client, and writes their presence. */
     async stop(): Promise<void> {
       isStopping = true;
+      stopWatchingDevices();
       const server = tcpServer;
       const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

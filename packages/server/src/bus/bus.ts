@@ -14,7 +14,15 @@ export interface BusEvents {
   presence: { tenantId: string; deviceId: string; online: boolean; at: number };
   /** Something happened on a device that its owner should see (rejected payload, lifecycle, log). */
   deviceEvent: { tenantId: string; deviceId: string; kind: string; at: number; data: Record<string, unknown> };
+  /**
+   * The registry changed a device: `tenantId` is where it is now. Caches of labels refresh on
+   * it; the broker disconnects a device that was deleted, moved or given a new secret.
+   */
+  deviceChanged: { tenantId: string; deviceId: string; change: DeviceChange; at: number };
 }
+
+/** What happened to a device in the registry. */
+export type DeviceChange = 'created' | 'updated' | 'moved' | 'credentials' | 'deleted';
 
 /** A typed publish/subscribe bus. */
 export interface Bus {

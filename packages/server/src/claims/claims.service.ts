@@ -5,6 +5,7 @@
  */
 import type { ClaimCode, Device, Page } from '@flotilla/protocol';
 import type { Kysely, Transaction } from 'kysely';
+import type { Bus, DeviceChange } from '../bus/bus.js';
 import { freeDeviceName, numberedDeviceNames } from '../devices/device-names.js';
 import { toDevice } from '../devices/devices.mapper.js';
 import { createDevicesRepository, type DevicesRepository } from '../devices/devices.repository.js';
@@ -100,8 +101,9 @@ async function enrollInTransaction(trx: Transaction<Database>, codeHash: string,
 }
 
 /** Creates the claims service. */
-export function createClaimsService({ db, log }: { db: Kysely<Database>; log: Logger }) {
+export function createClaimsService({ db, log, bus }: { db: Kysely<Database>; log: Logger; bus?: Bus }) {
   const repository = createClaimsRepository(db);
+  const changed = (tenantId: string, deviceId: string, change: DeviceChange) => bus?.publish('deviceChanged', { tenantId, deviceId, change, at: Date.now() });
 
   return {
     /** Makes `count` devices in the maker's tenant, each with a claim code shown only here. */
@@ -130,6 +132,7 @@ export function createClaimsService({ db, log }: { db: Kysely<Database>; log: Lo
         }),
       );
       log.info({ tenantId: makerTenantId, count: items.length }, 'claim codes created');
+      for (const item of items) changed(makerTenantId, item.deviceId, 'created');
       return { items };
     },
 
@@ -148,6 +151,7 @@ export function createClaimsService({ db, log }: { db: Kysely<Database>; log: Lo
         retryOnUniqueViolation(() => db.transaction().execute((trx) => claimInTransaction(trx, ownerTenantId, codeHash, input))),
       );
       log.info({ deviceId: row.id, tenantId: ownerTenantId }, 'device claimed');
+      changed(ownerTenantId, row.id, 'moved');
       return toDevice(row);
     },
 
@@ -157,6 +161,7 @@ export function createClaimsService({ db, log }: { db: Kysely<Database>; log: Lo
       if (!codeHash) throw invalidCode();
       const result = await retryOnUniqueViolation(() => db.transaction().execute((trx) => enrollInTransaction(trx, codeHash, name)));
       log.info({ deviceId: result.id, tenantId: result.tenantId, claimCodeId: result.via.id }, 'device enrolled');
+      changed(result.tenantId, result.id, 'credentials');
       return result;
     },
   };

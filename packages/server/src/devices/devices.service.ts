@@ -5,6 +5,7 @@
 import { DEVICE_NAME_PATTERN, parseSelector, SelectorSyntaxError, type Device, type LabelRequirement, type Page } from '@flotilla/protocol';
 import type { Kysely } from 'kysely';
 import { createClaimsRepository } from '../claims/claims.repository.js';
+import type { Bus, DeviceChange } from '../bus/bus.js';
 import { appError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isUniqueViolation } from '../store/errors.js';
@@ -147,8 +148,9 @@ function sortValue(row: DevicesTable, sortKey: DeviceSortKey): string | number |
 }
 
 /** Creates the devices service. */
-export function createDevicesService({ db, log }: { db: Kysely<Database>; log: Logger }) {
+export function createDevicesService({ db, log, bus }: { db: Kysely<Database>; log: Logger; bus?: Bus }) {
   const repository = createDevicesRepository(db);
+  const changed = (tenantId: string, deviceId: string, change: DeviceChange) => bus?.publish('deviceChanged', { tenantId, deviceId, change, at: Date.now() });
 
   async function findOrThrow(tenantId: string, id: string): Promise<DevicesTable> {
     const row = await repository.findById(tenantId, id);
@@ -179,6 +181,7 @@ export function createDevicesService({ db, log }: { db: Kysely<Database>; log: L
       const row = newDeviceRow({ tenantId, name: input.name, labels: input.labels ?? {}, metadata: input.metadata, secretHash: hashSecret(secret), now: Date.now() });
       await mapNameConflict(input.name, () => db.transaction().execute((trx) => createDevicesRepository(trx).insert([row], labelsOf)));
       log.info({ deviceId: row.id, tenantId }, 'device created');
+      changed(tenantId, row.id, 'created');
       return { device: toDevice(row), secret };
     },
 
@@ -197,6 +200,7 @@ export function createDevicesService({ db, log }: { db: Kysely<Database>; log: L
           return next;
         }),
       );
+      changed(tenantId, id, 'updated');
       return toDevice(row);
     },
 
@@ -208,6 +212,7 @@ export function createDevicesService({ db, log }: { db: Kysely<Database>; log: L
         if (!(await createDevicesRepository(trx).delete(tenantId, id))) throw appError('DEVICE_NOT_FOUND', `no device ${id} in your tenant`);
       });
       log.info({ deviceId: id, tenantId }, 'device deleted');
+      changed(tenantId, id, 'deleted');
     },
 
     /** Gives a device a new secret; the old one stops working at once. */
@@ -216,6 +221,7 @@ export function createDevicesService({ db, log }: { db: Kysely<Database>; log: L
       if (!(await repository.setSecretHash(tenantId, id, hashSecret(secret), Date.now()))) {
         throw appError('DEVICE_NOT_FOUND', `no device ${id} in your tenant`);
       }
+      changed(tenantId, id, 'credentials');
       return { secret };
     },
 

@@ -4,6 +4,7 @@
  */
 import type { EnrollmentToken, Page } from '@flotilla/protocol';
 import type { Kysely } from 'kysely';
+import type { Bus } from '../bus/bus.js';
 import { freeDeviceName, shortId } from '../devices/device-names.js';
 import { createDevicesRepository } from '../devices/devices.repository.js';
 import { DEVICE_SECRET_PREFIX, labelsOf, newDeviceRow } from '../devices/devices.service.js';
@@ -46,7 +47,7 @@ export function toEnrollmentToken(row: EnrollmentTokensTable): EnrollmentToken {
 }
 
 /** Creates the enrollment service. */
-export function createEnrollmentService({ db, log }: { db: Kysely<Database>; log: Logger }) {
+export function createEnrollmentService({ db, log, bus }: { db: Kysely<Database>; log: Logger; bus?: Bus }) {
   const repository = createEnrollmentRepository(db);
 
   return {
@@ -108,6 +109,7 @@ export function createEnrollmentService({ db, log }: { db: Kysely<Database>; log
         }),
       );
       log.info({ deviceId: result.id, tenantId: result.tenantId, enrollmentTokenId: result.via.id }, 'device enrolled');
+      bus?.publish('deviceChanged', { tenantId: result.tenantId, deviceId: result.id, change: 'created', at: Date.now() });
       return result;
     },
   };
