@@ -2,23 +2,40 @@
  * Runs the benchmarks, prints a table with the machine, and appends it to BENCHMARKS.md.
  *
  *   npm run bench                 # everything
+ *   npm run bench -- store        # only the telemetry store (bench/telemetry-store.ts)
+ *   npm run bench -- mqtt         # only the end-to-end MQTT benchmarks (bench/mqtt.ts)
  *   npm run bench -- --quick      # shorter runs, nothing written (for a quick look)
+ *   npm run bench -- mqtt --cpu-prof=DIR   # and a CPU profile of the MQTT server process in DIR
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
 import { describeMachine } from './machine.js';
+import { runMqttBenchmarks } from './mqtt.js';
 import { grouped, type Timing } from './stats.js';
 import { fleetLatest, ingestEndToEnd, openBenchStore, seedDevices, storageCeiling, weeklyAggregate } from './telemetry-store.js';
 
 const COMMAND = 'npm run bench';
 const isQuick = process.argv.includes('--quick');
 const durationMs = isQuick ? 2000 : 8000;
+const sections = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
+const cpuProfileDir = process.argv.find((argument) => argument.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const runs = (section: 'store' | 'mqtt') => sections.length === 0 || sections.includes(section);
 
 interface Row {
   measure: string;
   result: string;
   target: string;
+}
+
+async function measureMqtt(): Promise<Row[]> {
+  return runMqttBenchmarks({
+    durationMs,
+    windows: [1, 50],
+    idleTarget: isQuick ? 2000 : 10_000,
+    idleBudgetMs: isQuick ? 10_000 : 30_000,
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
+  });
 }
 
 async function measure(): Promise<Row[]> {
@@ -74,15 +91,20 @@ await bench.close();
 const machine = describeMachine(sqliteVersion);
 // Other work on the machine skews every figure; the load average says how much there was.
 const loadBefore = loadavg()[0]?.toFixed(1);
-const rows = await measure();
+const tables: string[] = [];
+// A subheading only when both tables are in one report.
+const heading = (title: string) => (runs('store') && runs('mqtt') ? `#### ${title}\n\n` : '');
+if (runs('store')) tables.push(`${heading('Telemetry store')}${table(await measure())}`);
+if (runs('mqtt')) tables.push(`${heading('MQTT end to end')}${table(await measureMqtt())}`);
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+const arguments_ = process.argv.slice(2).join(' ');
 const report = [
-  `### Telemetry store, ${when} UTC`,
+  `### ${runs('store') ? 'Telemetry store' : 'MQTT end to end'}${runs('store') && runs('mqtt') ? ' and MQTT end to end' : ''}, ${when} UTC`,
   '',
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}; SQLite ${machine.sqlite}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after.`,
-  `Command: \`${COMMAND}\`${isQuick ? ' -- --quick' : ''}`,
+  `Command: \`${COMMAND}${arguments_ ? ` -- ${arguments_}` : ''}\``,
   '',
-  table(rows),
+  tables.join('\n\n'),
   '',
 ].join('\n');
 process.stdout.write(`${report}\n`);
