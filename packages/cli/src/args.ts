@@ -109,3 +109,20 @@ export function parseServerUrl(text: string): string {
   if (url.search || url.hash) throw usageError(`server address "${text}" must not carry a query or fragment`);
   return url.toString().replace(/\/+$/, '');
 }
+
+/**
+ * Parses a point in time for the named option: a duration back from `now` (`1h`, `7d`), an ISO
+ * 8601 time, or epoch milliseconds. Answers epoch milliseconds, which the telemetry API takes.
+ */
+export function parseTimeOption(text: string, name: string, now: number = Date.now()): number {
+  const trimmed = text.trim();
+  if (/^0*[1-9]\d*(s|m|h|d|w)$/.test(trimmed)) return now - parseDuration(trimmed) * 1000;
+  const at = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(trimmed) : /^\d{10,}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isFinite(at)) throw usageError(`${name} must be a duration back from now such as 1h or 7d, or an ISO 8601 time, not "${text}"`);
+  return at;
+}
+
+/** Splits a comma-separated list (`--keys temp,hum`), dropping blanks and repeats. */
+export function parseList(text: string): string[] {
+  return [...new Set(text.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+}

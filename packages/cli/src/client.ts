@@ -33,6 +33,14 @@ export interface ApiClient {
   delete(path: string): Promise<void>;
   /** Follows `nextCursor` until the list ends, returning every item. */
   listAll<T>(path: string, query?: Query): Promise<T[]>;
+  /** GETs a text answer (CSV) and hands it to `write` piece by piece as it arrives. */
+  download(path: string, query: Query, write: (text: string) => void): Promise<void>;
+  /**
+   * The bearer token for a connection fetch does not make (the live stream), refreshing a saved
+   * session first when it has expired, or when `wasRefused` says the server turned it down.
+   * `expiresAt` (epoch ms) is null for an API token, which the CLI cannot renew.
+   */
+  bearer(options?: { wasRefused?: boolean }): Promise<{ token: string | null; expiresAt: number | null }>;
 }
 
 /** The largest page the API serves. */
@@ -55,10 +63,14 @@ export function toSavedSession(server: string, session: Session, now: number = D
 export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.now, timeoutMs = 30_000 }: ClientOptions): ApiClient {
   let session = auth.kind === 'session' ? auth.session : null;
 
-  async function send(method: string, path: string, query: Query | undefined, body: unknown, token: string | null): Promise<Response> {
+  async function send(method: string, path: string, query: Query | undefined, body: unknown, token: string | null, accept = 'application/json'): Promise<Response> {
+    // A download may take longer than any timeout; only its first answer is held to one.
+    const isDownload = accept !== 'application/json';
+    const signal = isDownload ? new AbortController() : null;
+    const timer = signal ? setTimeout(() => signal.abort(new DOMException('no answer in time', 'TimeoutError')), timeoutMs) : null;
     const url = new URL(`${server}/api/v1${path}`);
     for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     try {
@@ -66,10 +78,12 @@ export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.
         method,
         headers,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? signal.signal : AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw networkError(server, error);
+    } finally {
+      if (timer) clearTimeout(timer);
     }
   }
 
@@ -82,20 +96,26 @@ export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.
     auth.store.save(session);
   }
 
-  async function request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+  const isExpiring = () => session !== null && Date.parse(session.expiresAt) - EXPIRY_MARGIN_MS <= now();
+  const currentToken = () => (auth.kind === 'token' ? auth.token : (session?.accessToken ?? null));
+
+  async function exchange(method: string, path: string, query?: Query, body?: unknown, accept?: string): Promise<Response> {
     let hasRefreshed = false;
-    if (session && Date.parse(session.expiresAt) - EXPIRY_MARGIN_MS <= now()) {
+    if (isExpiring()) {
       await refresh();
       hasRefreshed = true;
     }
-    const token = () => (auth.kind === 'token' ? auth.token : (session?.accessToken ?? null));
-    let response = await send(method, path, query, body, token());
+    let response = await send(method, path, query, body, currentToken(), accept);
     // The access token may have been revoked or the clock may be off: one refresh, one retry.
     if (response.status === 401 && session && !hasRefreshed) {
       await refresh();
-      response = await send(method, path, query, body, token());
+      response = await send(method, path, query, body, currentToken(), accept);
     }
-    return readAnswer<T>(response, server);
+    return response;
+  }
+
+  async function request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
+    return readAnswer<T>(await exchange(method, path, query, body), server);
   }
 
   return {
@@ -114,11 +134,26 @@ export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.
       } while (cursor);
       return items;
     },
+    async download(path, query, write) {
+      const response = await exchange('GET', path, query, undefined, 'text/csv, application/problem+json');
+      if (!response.ok || !response.body) return readAnswer(response, server);
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of response.body) write(decoder.decode(chunk, { stream: true }));
+      } catch (error) {
+        throw networkError(server, error);
+      }
+      write(decoder.decode());
+    },
+    async bearer({ wasRefused = false } = {}) {
+      if (session && (wasRefused || isExpiring())) await refresh();
+      return { token: currentToken(), expiresAt: session ? Date.parse(session.expiresAt) : null };
+    },
   };
 }
 
 /** The answer's JSON (undefined for 204), or the ApiError its problem+json describes. */
-async function readAnswer<T>(response: Response, server: string): Promise<T> {
+export async function readAnswer<T>(response: Response, server: string): Promise<T> {
   const text = await response.text().catch(() => '');
   if (response.ok) {
     if (response.status === 204 || text === '') return undefined as T;

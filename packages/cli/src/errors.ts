@@ -71,9 +71,16 @@ export function networkError(server: string, error: unknown): CliError {
 function networkReason(error: unknown): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'no answer in time';
   // fetch wraps the socket error in `cause`; with several addresses it is an AggregateError.
-  const cause = error instanceof Error ? (error.cause as (Error & { code?: string; errors?: { code?: string }[] }) | undefined) : undefined;
+  // ws reports the socket error itself.
+  const cause = error instanceof Error ? ((error.cause ?? ('code' in error ? error : undefined)) as (Error & { code?: string; errors?: { code?: string }[] }) | undefined) : undefined;
   const code = cause?.code ?? cause?.errors?.find((inner) => inner.code)?.code;
   if (code && networkReasons[code]) return networkReasons[code];
   if (code) return code.toLowerCase().replaceAll('_', ' ');
   return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** The server ended the live stream (shutting down, token revoked, client too slow). */
+export function liveStreamClosed(server: string, code: number, reason: string): CliError {
+  const why = reason || (code === 1006 ? 'the connection was lost' : `close code ${code}`);
+  return new CliError(`${server} closed the live stream: ${why}`, 'LIVE_STREAM_CLOSED');
 }

@@ -84,3 +84,16 @@ export function formatLabels(labels: Readonly<Record<string, string>>): string {
 export function formatTimestamp(iso: string | null | undefined, now: number = Date.now()): string {
   return iso ? `${iso} (${formatRelative(iso, now)})` : '-';
 }
+
+/** A telemetry value as text: numbers, booleans and strings as they are, JSON as compact JSON. */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+/** The local time of day of epoch milliseconds, `12:00:01`, for lines of a live stream. */
+export function formatClock(ms: number): string {
+  const at = new Date(ms);
+  return [at.getHours(), at.getMinutes(), at.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}

@@ -21,6 +21,8 @@ export interface Output {
   details(pairs: readonly (readonly [string, string])[]): void;
   /** Prints a line of result on stdout. */
   line(text: string): void;
+  /** Prints text on stdout exactly as given (a CSV export). */
+  raw(text: string): void;
   /** Prints a line of information on stderr (hints, progress). */
   note(text: string): void;
   /** Prints `warning: <text>` on stderr. */
@@ -44,6 +46,7 @@ export function createOutput(streams: OutputStreams = { stdout: process.stdout, 
     },
     details: (pairs) => out(`${formatDetails(pairs)}\n`),
     line: (text) => out(`${text}\n`),
+    raw: out,
     note: (text) => err(`${text}\n`),
     warn: (text) => err(`warning: ${text}\n`),
     error: (error) => err(`${errorLine(error)}\n`),

@@ -8,6 +8,7 @@ import { registerDevicesCommands } from './commands/devices.js';
 import { registerEnrollmentTokensCommands } from './commands/enrollment-tokens.js';
 import { registerServerCommand } from './commands/server.js';
 import { routeThroughOutput } from './commands/shared.js';
+import { registerTelemetryCommands } from './commands/telemetry.js';
 import { registerTokensCommands } from './commands/tokens.js';
 import { registerUsersCommands } from './commands/users.js';
 import type { CliContext } from './context.js';
@@ -38,6 +39,7 @@ export function createProgram(context: CliContext): Command {
   registerServerCommand(program, context);
   registerAuthCommands(program, context);
   registerDevicesCommands(program, context);
+  registerTelemetryCommands(program, context);
   registerEnrollmentTokensCommands(program, context);
   registerClaimCommands(program, context);
   registerTokensCommands(program, context);

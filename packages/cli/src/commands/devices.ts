@@ -112,8 +112,11 @@ async function listDevices(context: CliContext, options: ListDevicesOptions): Pr
   noteMore(context, page, 'devices');
 }
 
-// The server checks too; checking here with the same parser answers a typo before any request.
-function checkSelector(selector: string): void {
+/**
+ * Checks a label selector with the server's own parser, so a typo is answered before any
+ * request (INVALID_SELECTOR, exit 2). The server checks too.
+ */
+export function checkSelector(selector: string): void {
   try {
     parseSelector(selector);
   } catch (error) {
