@@ -87,6 +87,16 @@ for (const dialect of dialects) {
       assert.ok(!response.body.includes(token.token));
     });
 
+    test("a failed sign-in is in the log of the account's tenant, without the password", async () => {
+      const other = await createSecondTenant(t, 'failed-signin-admin@example.org');
+      await t.request({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'failed-signin-admin@example.org', password: 'not it at all' } });
+      const theirs = await readAudit(other, '&action=auth.login&outcome=failure');
+      assert.equal(theirs.items.length, 1);
+      assert.equal(theirs.items[0]?.actor.id, other.user.id);
+      assert.equal(theirs.items[0]?.status, 401);
+      assert.ok(!JSON.stringify(theirs.items).includes('not it at all'));
+    });
+
     test('filters narrow the list', async () => {
       const failures = await readAudit(admin, '&outcome=failure');
       assert.ok(failures.items.length >= 2);

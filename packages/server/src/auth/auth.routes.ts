@@ -56,7 +56,10 @@ export function authRoutes({ auth, config }: Dependencies): FastifyPluginAsyncTy
         schema: { tags: ['auth'], summary: 'Sign in with email and password', body: LoginBody, response: { 200: SessionSchema } },
       },
       async (request) => {
-        request.audit = { actorType: 'user', actorId: null, targetType: 'user', targetId: null, detail: { email: request.body.email } };
+        // A failed sign-in lands in the audit log of the account's tenant, where its admins see it.
+        const account = await auth.accountOf(request.body.email);
+        const accountId = account?.userId ?? null;
+        request.audit = { tenantId: account?.tenantId ?? null, actorType: 'user', actorId: accountId, targetType: 'user', targetId: accountId, detail: { email: request.body.email } };
         const { session, user } = await auth.login(request.body.email, request.body.password);
         request.audit = { tenantId: user.tenant_id, actorType: 'user', actorId: user.id, targetType: 'user', targetId: user.id };
         return session;

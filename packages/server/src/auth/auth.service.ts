@@ -135,6 +135,12 @@ export function createAuthService({ db, config, log }: Dependencies) {
       return issueSession(user);
     },
 
+    /** The user and tenant an email belongs to, if any (for auditing failed sign-ins). */
+    async accountOf(email: string): Promise<{ userId: string; tenantId: string } | null> {
+      const user = await users.findByEmail(email);
+      return user ? { userId: user.id, tenantId: user.tenant_id } : null;
+    },
+
     /** Checks email and password; spends the same time whether or not the account exists. */
     async login(email: string, password: string): Promise<{ session: Session; user: UsersTable }> {
       const user = await users.findByEmail(email);

@@ -23,6 +23,7 @@ export interface CheckpointerOptions {
 }
 
 const defaults: CheckpointerOptions = { intervalMs: 100, restartBytes: 256 * 2 ** 20 };
+const STOP_TIMEOUT_MS = 5000;
 
 // Plain CommonJS so it runs as an eval'd worker whether the server runs from source or dist.
 const workerSource = `
@@ -79,19 +80,24 @@ export function startCheckpointer(sqlite: SQLite.Database, file: string, log: Lo
     log.warn({ reason }, 'sqlite checkpointer stopped; checkpoints are automatic again');
   };
   let isStopping = false;
+  let hasExited = false;
   worker.on('message', (message: { error?: string }) => log.warn({ reason: message.error }, 'sqlite checkpoint failed'));
   worker.on('error', fallBack);
   worker.on('exit', (code) => {
+    hasExited = true;
     if (!isStopping) fallBack(`worker exited with ${code}`);
   });
   return {
     async stop() {
-      if (isStopping) return;
+      if (isStopping || hasExited) return;
       isStopping = true;
       const exited = new Promise((resolve) => worker.once('exit', resolve));
       worker.ref(); // keep the process alive until the worker has closed its connection
       worker.postMessage('stop');
+      // A worker stuck in a long checkpoint must not hold shutdown forever.
+      const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
