@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseDuration, parseJsonObject, parseLabel, parseLabelChanges, parseLabels, parsePositiveInteger, parseRole, parseServerUrl } from '../src/args.js';
+import { parseDuration, parseJsonObject, parseLabel, parseLabelChanges, parseLabels, parseList, parsePositiveInteger, parseRole, parseServerUrl, parseTimeOption } from '../src/args.js';
 import { CliError, EXIT_USAGE } from '../src/errors.js';
 
 /** Asserts that `run` throws a usage error (exit 2) whose message contains `fragment`. */
@@ -94,5 +94,26 @@ describe('other values', () => {
     assertUsageError(() => parseServerUrl('localhost:8080'), 'must start with http:// or https://');
     assertUsageError(() => parseServerUrl('not a url'), 'malformed server address');
     assertUsageError(() => parseServerUrl('http://host/?x=1'), 'must not carry a query');
+  });
+});
+
+describe('times and lists', () => {
+  const now = Date.parse('2025-01-15T12:00:00Z');
+
+  test('a duration counts back from now; an ISO time or epoch milliseconds is taken as it is', () => {
+    assert.equal(parseTimeOption('1h', '--from', now), now - 3_600_000);
+    assert.equal(parseTimeOption('7d', '--from', now), now - 7 * 86_400_000);
+    assert.equal(parseTimeOption('2025-01-15T11:30:00Z', '--from', now), Date.parse('2025-01-15T11:30:00Z'));
+    assert.equal(parseTimeOption('1736899200000', '--to', now), 1736899200000);
+  });
+
+  test('anything else is refused, naming the option', () => {
+    assertUsageError(() => parseTimeOption('yesterday', '--from', now), '--from must be a duration back from now');
+    assertUsageError(() => parseTimeOption('0h', '--to', now), '--to must be');
+    assertUsageError(() => parseTimeOption('2025-13-45', '--from', now), '"2025-13-45"');
+  });
+
+  test('a comma-separated list drops blanks and repeats', () => {
+    assert.deepEqual(parseList('temp, hum,,temp'), ['temp', 'hum']);
   });
 });

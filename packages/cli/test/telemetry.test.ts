@@ -143,31 +143,98 @@ describe('telemetry latest', () => {
   });
 });
 
-describe('telemetry tail', () => {
-  test('prints a posted reading as it arrives, and Ctrl-C exits 0', async (t) => {
-    const probe = await fetch(`${server.url}/api/v1/live`);
-    if (probe.status === 404) return t.skip('the server has no /api/v1/live route yet');
-    const child = spawnCli(['telemetry', 'tail', 'kitchen-pi', '--keys', 'temp,hum'], { FLOTILLA_CONFIG_DIR: configDir });
-    let stdout = '';
-    let stderr = '';
-    let onOutput = () => {};
-    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), onOutput()));
-    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), onOutput()));
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    const waitFor = (pattern: RegExp, text: () => string) =>
+/** A running `flotilla telemetry tail`, with what it has printed so far. */
+function startTail(args: string[], env: Record<string, string>) {
+  const child = spawnCli(['telemetry', 'tail', ...args], env);
+  const printed = { stdout: '', stderr: '' };
+  let onOutput = () => {};
+  child.stdout.on('data', (chunk: Buffer) => ((printed.stdout += chunk.toString()), onOutput()));
+  child.stderr.on('data', (chunk: Buffer) => ((printed.stderr += chunk.toString()), onOutput()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return {
+    printed,
+    exited,
+    interrupt: () => child.kill('SIGINT'),
+    /** Resolves once the stream's text matches; rejects if the command ends first. */
+    waitFor: (stream: 'stdout' | 'stderr', pattern: RegExp) =>
       new Promise<void>((resolve, reject) => {
-        onOutput = () => void (pattern.test(text()) && resolve());
+        onOutput = () => void (pattern.test(printed[stream]) && resolve());
         onOutput();
-        void exited.then(() => reject(new Error(`tail exited early; stderr: ${stderr}`)));
-      });
+        void exited.then(() => reject(new Error(`tail exited early; stderr: ${printed.stderr}`)));
+      }),
+  };
+}
+
+describe('telemetry tail', () => {
+  // Only a server with the live stream can be followed; an older one answers 404.
+  const skipWithoutLiveRoute = async (t: { skip(message: string): void }) => {
+    const probe = await fetch(`${server.url}/api/v1/live`);
+    if (probe.status === 404) t.skip('the server has no /api/v1/live route');
+    return probe.status === 404;
+  };
+
+  test('prints a posted reading as it arrives, and Ctrl-C exits 0', async (t) => {
+    if (await skipWithoutLiveRoute(t)) return;
+    const tail = startTail(['kitchen-pi', '--keys', 'temp,hum'], { FLOTILLA_CONFIG_DIR: configDir });
     try {
-      await waitFor(/following live events/, () => stderr);
+      await tail.waitFor('stderr', /following live events of kitchen-pi/);
       await postTelemetry({ temp: 23.5, hum: 41, door: 'shut' });
-      await waitFor(/kitchen-pi/, () => stdout);
-      assert.match(stdout, /^\d\d:\d\d:\d\d kitchen-pi temp=23\.5 hum=41\n$/);
+      await tail.waitFor('stdout', /kitchen-pi/);
+      assert.match(tail.printed.stdout, /^\d\d:\d\d:\d\d kitchen-pi temp=23\.5 hum=41\n$/);
     } finally {
-      child.kill('SIGINT');
+      tail.interrupt();
     }
-    assert.equal(await exited, 0, `stderr: ${stderr}`);
+    assert.equal(await tail.exited, 0, `stderr: ${tail.printed.stderr}`);
+  });
+
+  test('--json prints each event as one line of JSON', async (t) => {
+    if (await skipWithoutLiveRoute(t)) return;
+    const tail = startTail(['--selector', 'site=home', '--events', 'telemetry', '--json'], { FLOTILLA_CONFIG_DIR: configDir });
+    try {
+      await tail.waitFor('stderr', /following live events/);
+      await postTelemetry({ ts: Date.now(), values: { temp: 24 } });
+      await tail.waitFor('stdout', /\n$/);
+      const event = JSON.parse(tail.printed.stdout) as { type: string; deviceId: string; points: { key: string; value: unknown }[] };
+      assert.equal(event.type, 'telemetry');
+      assert.equal(event.deviceId, device.device.id);
+      assert.deepEqual(event.points.map((point) => [point.key, point.value]), [['temp', 24]]);
+    } finally {
+      tail.interrupt();
+    }
+    assert.equal(await tail.exited, 0, `stderr: ${tail.printed.stderr}`);
+  });
+
+  test('a token the server refuses fails with the server’s reason', async (t) => {
+    if (await skipWithoutLiveRoute(t)) return;
+    const result = await runCli(['telemetry', 'tail'], { FLOTILLA_SERVER: server.url, FLOTILLA_TOKEN: 'flt_not_a_real_token' });
+    assertFailure(result, 1, /Bearer .*\(UNAUTHENTICATED\)$/);
+  });
+
+  test('an unknown kind of event is a usage error', async () => {
+    assertFailure(await flotilla('telemetry', 'tail', '--events', 'telemetry,reboots'), 2, /--events takes telemetry, presence, deviceEvent, not "reboots" \(USAGE\)$/);
+  });
+
+  test('the server ending the stream exits 1 with one line saying so', async (t) => {
+    if (await skipWithoutLiveRoute(t)) return;
+    const other = await startTestServer();
+    const otherConfig = mkdtempSync(join(tmpdir(), 'flotilla-cli-telemetry-'));
+    try {
+      const setup = await fetch(`${other.url}/api/v1/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: other.setupToken, ...ADMIN, tenantName: 'Other' }),
+      });
+      assert.equal(setup.status, 201);
+      assertSuccess(await runCli(['login', '--server', other.url, '--email', ADMIN.email, '--password', ADMIN.password], { FLOTILLA_CONFIG_DIR: otherConfig }));
+      const tail = startTail([], { FLOTILLA_CONFIG_DIR: otherConfig });
+      await tail.waitFor('stderr', /following live events/);
+      await other.close();
+      assert.equal(await tail.exited, 1, `stderr: ${tail.printed.stderr}`);
+      assert.equal(tail.printed.stdout, '');
+      assert.equal(tail.printed.stderr.trimEnd().split('\n').at(-1), `flotilla: ${other.url} closed the live stream: server shutting down (LIVE_STREAM_CLOSED)`);
+    } finally {
+      await other.close().catch(() => {});
+      rmSync(otherConfig, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
  * `flotilla telemetry tail`: follows telemetry, presence and device events as they happen, over
  * the live stream, one line per event (`12:00:01 kitchen-pi temp=21.5 hum=40`) or NDJSON.
  */
+import { LIVE_EVENTS, type LiveEventName, type LiveServerMessage, type LiveSubscribe } from '@flotilla/protocol';
 import type { Command } from 'commander';
 import { parseList } from '../args.js';
 import type { ApiClient } from '../client.js';
@@ -12,23 +13,13 @@ import { openLiveStream } from '../live-stream.js';
 import { checkSelector, resolveDevice } from './devices.js';
 import { segment, withJson, type JsonOptions } from './shared.js';
 
-// The live message shapes are declared in the protocol package's live.ts; the CLI reads only
-// these fields, and tolerates others, so it keeps working as the stream gains more.
-/** The kinds of event the live stream sends. */
-const TAIL_EVENTS = ['telemetry', 'presence', 'deviceEvent'] as const;
-
-type LiveMessage =
-  | { type: 'telemetry'; deviceId: string; points: { key: string; ts: number; value: unknown }[] }
-  | { type: 'presence'; deviceId: string; online: boolean; at: number }
-  | { type: 'deviceEvent'; deviceId: string; kind: string; at: number; data: Record<string, unknown> }
-  | { type: 'subscribed'; id: string }
-  | { type: 'notice'; message: string }
-  | { type: 'error'; code: string; message: string; id?: string };
+/** A message that reports an event of a device. */
+type LiveEventMessage = Extract<LiveServerMessage, { deviceId: string }>;
 
 interface TailOptions extends JsonOptions {
   selector?: string;
   keys?: string[];
-  events?: string[];
+  events?: LiveEventName[];
 }
 
 const SUBSCRIPTION_ID = 'tail';
@@ -42,15 +33,15 @@ export function registerTailCommand(telemetry: Command, context: CliContext): vo
       .argument('[devices...]', 'ids or names (default: every device, or those --selector chooses)')
       .option('-l, --selector <selector>', 'only devices with these labels, e.g. "site=oslo,role!=gateway"')
       .option('--keys <keys>', 'only these telemetry keys, comma-separated', parseList)
-      .option('--events <events>', `kinds of event, comma-separated: ${TAIL_EVENTS.join(', ')} (default: all)`, parseEvents),
+      .option('--events <events>', `kinds of event, comma-separated: ${LIVE_EVENTS.join(', ')} (default: all)`, parseEvents),
   ).action((references: string[], options: TailOptions) => tail(context, references, options));
 }
 
-function parseEvents(text: string): string[] {
+function parseEvents(text: string): LiveEventName[] {
   const events = parseList(text);
-  const unknown = events.find((event) => !(TAIL_EVENTS as readonly string[]).includes(event));
-  if (unknown !== undefined || events.length === 0) throw usageError(`--events takes ${TAIL_EVENTS.join(', ')}, not "${unknown ?? text}"`);
-  return events;
+  const unknown = events.find((event) => !(LIVE_EVENTS as readonly string[]).includes(event));
+  if (unknown !== undefined || events.length === 0) throw usageError(`--events takes ${LIVE_EVENTS.join(', ')}, not "${unknown ?? text}"`);
+  return events as LiveEventName[];
 }
 
 async function tail(context: CliContext, references: string[], options: TailOptions): Promise<void> {
@@ -66,12 +57,12 @@ async function tail(context: CliContext, references: string[], options: TailOpti
   let printing = Promise.resolve();
   const stream = await openLiveStream(client, {
     onMessage(message) {
-      printing = printing.then(() => handle(message as LiveMessage)).catch((error: unknown) => output.warn((error as Error).message));
+      printing = printing.then(() => handle(message as LiveServerMessage)).catch((error: unknown) => output.warn((error as Error).message));
     },
     onRenewFailed: (error) => output.warn(`could not renew the session; the stream ends when the current token expires: ${(error as Error).message}`),
   });
 
-  async function handle(message: LiveMessage): Promise<void> {
+  async function handle(message: LiveServerMessage): Promise<void> {
     switch (message.type) {
       case 'subscribed':
         return output.note(`following live events${describe(references, options)}; Ctrl-C to stop`);
@@ -92,14 +83,15 @@ async function tail(context: CliContext, references: string[], options: TailOpti
 
   const stop = () => stream.close();
   process.once('SIGINT', stop).once('SIGTERM', stop);
-  stream.send({
+  const subscribe: LiveSubscribe = {
     type: 'subscribe',
     id: SUBSCRIPTION_ID,
     ...(devices.length > 0 ? { devices: devices.map((device) => device.id) } : {}),
     ...(options.selector ? { selector: options.selector } : {}),
     ...(options.keys && options.keys.length > 0 ? { keys: options.keys } : {}),
     ...(options.events ? { events: options.events } : {}),
-  });
+  };
+  stream.send(subscribe);
   const end = await stream.ended;
   process.off('SIGINT', stop).off('SIGTERM', stop);
   await printing;
@@ -108,7 +100,7 @@ async function tail(context: CliContext, references: string[], options: TailOpti
 }
 
 /** The text lines of one event: a telemetry message gives one line per reading time. */
-export function eventLines(message: Extract<LiveMessage, { deviceId: string }>, name: string): string[] {
+export function eventLines(message: LiveEventMessage, name: string): string[] {
   if (message.type === 'presence') return [`${formatClock(message.at)} ${name} ${message.online ? 'online' : 'offline'}`];
   if (message.type === 'deviceEvent') {
     const data = Object.keys(message.data ?? {}).length > 0 ? ` ${JSON.stringify(message.data)}` : '';
