@@ -69,6 +69,14 @@ export interface ApiClientOptions {
 /** The API client. */
 export interface ApiClient {
   request<T>(fetch: Fetch, path: string, options?: RequestOptions): Promise<T>;
+  /** Like `request`, but answers the body as a Blob (a CSV download, say). */
+  requestBlob(fetch: Fetch, path: string, options?: RequestOptions): Promise<Blob>;
+  /**
+   * An access token for a connection that cannot go through `request` (the live WebSocket).
+   * With `renew`, or when the token expires within a minute, the session is renewed first
+   * (shared with concurrent requests); if that fails the session has ended.
+   */
+  accessToken(fetch: Fetch, options?: { renew?: boolean }): Promise<string>;
   /** The URL of an API path, e.g. `/devices` → `/api/v1/devices`. */
   url(path: string, query?: RequestOptions['query']): string;
 }
@@ -119,28 +127,66 @@ export function createApiClient({ sessions, onSessionEnded, baseUrl = '' }: ApiC
     throw new ApiError({ status: 401, code: SESSION_ENDED, detail: 'Your session has ended. Sign in again.' });
   }
 
-  async function request<T>(fetch: Fetch, path: string, options: RequestOptions = {}): Promise<T> {
+  /** Sends a request with the session's token, renewing the session once on a 401. */
+  async function authorized(fetch: Fetch, path: string, options: RequestOptions): Promise<Response> {
     const session = options.isAnonymous ? null : sessions.read();
     if (!options.isAnonymous && !session) endSession();
     let response = await send(fetch, path, options, session?.accessToken ?? null);
 
     if (response.status === 401 && session) {
-      const current = sessions.read();
-      let renewed: Session | null;
-      if (current && current.accessToken !== session.accessToken) {
-        renewed = current; // another request renewed it while this one was in flight
-      } else {
-        refreshing ??= refresh(fetch, session.refreshToken).finally(() => (refreshing = null));
-        renewed = await refreshing;
-      }
+      const renewed = await renew(fetch, session);
       if (!renewed) endSession();
       response = await send(fetch, path, options, renewed.accessToken);
       if (response.status === 401) endSession();
     }
-    return parse<T>(response);
+    return response;
   }
 
-  return { request, url };
+  /** A renewed session, or null when the refresh token was refused. */
+  async function renew(fetch: Fetch, session: Session): Promise<Session | null> {
+    const current = sessions.read();
+    if (current && current.accessToken !== session.accessToken) return current; // renewed meanwhile
+    refreshing ??= refresh(fetch, session.refreshToken).finally(() => (refreshing = null));
+    return refreshing;
+  }
+
+  async function request<T>(fetch: Fetch, path: string, options: RequestOptions = {}): Promise<T> {
+    return parse<T>(await authorized(fetch, path, options));
+  }
+
+  async function requestBlob(fetch: Fetch, path: string, options: RequestOptions = {}): Promise<Blob> {
+    const response = await authorized(fetch, path, options);
+    if (!response.ok) return parse<never>(response);
+    return response.blob();
+  }
+
+  async function accessToken(fetch: Fetch, { renew: mustRenew = false }: { renew?: boolean } = {}): Promise<string> {
+    const session = sessions.read();
+    if (!session) endSession();
+    if (!mustRenew && !expiresSoon(session.accessToken)) return session.accessToken;
+    const renewed = await renew(fetch, session);
+    if (!renewed) endSession();
+    return renewed.accessToken;
+  }
+
+  return { request, requestBlob, accessToken, url };
+}
+
+/** The expiry (epoch ms) of a JWT access token, or null when it is not a JWT with `exp`. */
+export function tokenExpiry(token: string): number | null {
+  const payload = token.split('.')[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+function expiresSoon(token: string, now = Date.now()): boolean {
+  const expiry = tokenExpiry(token);
+  return expiry !== null && expiry - now < 60_000;
 }
 
 async function parse<T>(response: Response): Promise<T> {
