@@ -1,4 +1,5 @@
 /** Runs the server: opens the store, migrates, builds the app, listens, and shuts down gracefully. */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
@@ -38,7 +39,9 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
   }
   let mqttPort: number | null = null;
   try {
-    if (config.mqttPort !== 0) mqttPort = await app.broker.listen(config.mqttHost, config.mqttPort);
+    // With a certificate configured, MQTT on the TCP port is MQTT over TLS, like HTTPS.
+    const tls = config.tlsCertFile && config.tlsKeyFile ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } : undefined;
+    if (config.mqttPort !== 0) mqttPort = await app.broker.listen(config.mqttHost, config.mqttPort, tls);
   } catch (error) {
     await app.close();
     throw listenError(error, config.mqttHost, config.mqttPort, 'MQTT');

@@ -1,12 +1,15 @@
 /** Connecting to the embedded broker: credentials, CONNACK codes, limits, client ids, listeners. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect as connectTcp, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { topics } from '@flotilla/protocol';
 import type { MqttClient } from 'mqtt';
 import { ListenError, startServer } from '../src/main.js';
 import { connectDevice, connectPacket, freePort, rawConnect, run, startBrokerFixture, type BrokerFixture } from './broker-helpers.js';
-import { createTestDatabase, dialects, testConfig } from './helpers.js';
+import { createTestDatabase, dialects, SETUP_TOKEN, testConfig } from './helpers.js';
 
 /** The CONNACK code an attempt was refused with (MQTT.js puts it on the error). */
 async function refusalCode(attempt: Promise<MqttClient>): Promise<number | undefined> {
@@ -123,6 +126,31 @@ describe('broker listener', () => {
       });
     } finally {
       blocker.close();
+      await database.drop();
+    }
+  });
+
+  test('with a certificate configured, MQTT speaks TLS on its port and WebSocket MQTT is wss', async () => {
+    const database = await createTestDatabase('sqlite');
+    const [cert, key] = [join(database.dataDir, 'cert.pem'), join(database.dataDir, 'key.pem')];
+    const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+    assert.equal(made.code, 0, made.stderr);
+    const port = await freePort();
+    const server = await startServer(testConfig(database, { mqttHost: '127.0.0.1', mqttPort: String(port), tlsCertFile: cert, tlsKeyFile: key }));
+    try {
+      const operator = await server.app.inject({ method: 'POST', url: '/api/v1/setup', payload: { token: SETUP_TOKEN, email: 'a@example.com', password: 'correct horse battery', tenantName: 'Acme' } });
+      const created = await server.app.inject({ method: 'POST', url: '/api/v1/devices', headers: { authorization: `Bearer ${operator.json().accessToken}` }, payload: { name: 'tls-1' } });
+      const device = { id: created.json().device.id as string, secret: created.json().secret as string };
+      const ca = readFileSync(cert);
+      const overTls = await connectDevice(`mqtts://127.0.0.1:${port}`, device, { ca });
+      const overWss = await connectDevice(`${server.url.replace('https', 'wss')}/mqtt`, device, { ca });
+      await Promise.all([overTls.endAsync(), overWss.endAsync()]);
+      const published = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '--cafile', cert, '-u', device.id, '-P', device.secret, '-q', '1', '-t', topics.telemetry(device.id), '-m', '{"temp":1}']);
+      assert.equal(published.code, 0, published.stderr);
+      const plain = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-u', device.id, '-P', device.secret, '-t', topics.telemetry(device.id), '-m', '{"temp":1}']);
+      assert.notEqual(plain.code, 0, 'plain MQTT is not spoken on a TLS port');
+    } finally {
+      await server.close();
       await database.drop();
     }
   });

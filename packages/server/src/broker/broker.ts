@@ -11,7 +11,8 @@
  *   await broker.stop(); // disconnects every client, then presence is written
  */
 import type { EventEmitter } from 'node:events';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client, type PublishPacket } from 'aedes';
@@ -172,12 +173,14 @@ export function createBroker(dependencies: BrokerDependencies) {
       await presence.start();
     },
 
-    /** Starts the TCP listener; resolves with the port. */
-    async listen(host: string, port: number): Promise<number> {
-      const server = createServer((socket) => {
+    /** Starts the TCP listener (MQTT over TLS when given a certificate); resolves with the port. */
+    async listen(host: string, port: number, tls?: { cert: Buffer; key: Buffer }): Promise<number> {
+      const accept = (socket: Socket) => {
         socket.setNoDelay(true);
         handle(socket);
-      });
+      };
+      const server = tls ? createTlsServer(tls, accept) : createServer(accept);
+      server.on('tlsClientError', (error: Error) => log.debug({ err: error }, 'mqtt tls handshake failed'));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
