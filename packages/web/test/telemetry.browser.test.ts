@@ -153,5 +153,41 @@ test('the device page shows latest values and charts, and follows new readings a
   await row.getByTestId('presence').filter({ hasText: 'Offline' }).waitFor();
   await screenshot(page, 'devices-list');
 
+  // A device without telemetry says so, and its first reading arrives live with a chart.
+  const quiet = await json<{ device: Device; secret: string }>(
+    await api('/devices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` },
+      body: JSON.stringify({ name: 'pump-2' }),
+    }),
+  );
+  await page.goto(`${server.url}/devices/${quiet.device.id}`);
+  await page.getByTestId('telemetry-empty').waitFor();
+  await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor();
+  await screenshot(page, 'telemetry-empty');
+  const quietAuth = `Basic ${Buffer.from(`${quiet.device.id}:${quiet.secret}`).toString('base64')}`;
+  await json(await api('/device/telemetry', { method: 'POST', headers: { 'content-type': 'application/json', authorization: quietAuth }, body: JSON.stringify({ flow: 3.5 }) }));
+  await latestValue(page, 'flow').filter({ hasText: '3.5' }).waitFor();
+  await page.locator('[data-testid=chart-card][data-key=flow] canvas').waitFor();
+
+  // A custom range is chosen with two times; a start after the end is refused.
+  await page.getByTestId('range-custom').click();
+  await page.getByTestId('custom-from').fill('2030-01-02T00:00');
+  await page.getByTestId('custom-to').fill('2030-01-01T00:00');
+  await page.getByTestId('custom-range').getByRole('button', { name: 'Show' }).click();
+  await page.getByTestId('custom-range').getByRole('alert').waitFor();
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  const local = (date: Date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByTestId('custom-from').fill(local(hourAgo));
+  await page.getByTestId('custom-to').fill(local(new Date(Date.now() + 60_000)));
+  await page.getByTestId('custom-range').getByRole('button', { name: 'Show' }).click();
+  await page.locator('[data-testid=chart-card][data-key=flow] canvas').waitFor();
+  await screenshot(page, 'telemetry-custom');
+
+  // On a phone the table and the charts stack.
+  await page.setViewportSize({ width: 400, height: 900 });
+  await page.locator('[data-testid=chart-card][data-key=flow] canvas').waitFor();
+  await screenshot(page, 'telemetry-narrow');
+
   assert.deepEqual(pageErrors, [], 'the page threw no errors');
 });
