@@ -126,7 +126,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
     authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret),
     ingest,
     rejectTelemetry: (device, reason, transport) => telemetry.recordRejection(device, reason, transport),
-    presence: createPresence({ repository: createPresenceRepository(db), bus, log: brokerLog }),
+    presence: createPresence({ repository: createPresenceRepository(store), bus, log: brokerLog }),
     bus,
     registry: metrics.registry,
     log: brokerLog,

@@ -120,7 +120,7 @@ export function createBroker(dependencies: BrokerDependencies) {
       const { id: deviceId, tenantId } = session.device;
       bus.publish('deviceEvent', { tenantId, deviceId, kind: 'mqtt.subscribe_denied', at: Date.now(), data: { topic: subscription.topic } });
     }
-    // A null subscription is refused with return code 0x80 in the SUBACK ([MQTT-3.9.3-2]).
+    // A null subscription gets return code 0x80 (failure) in the SUBACK ([MQTT-3.8.4-5]).
     callback(null, null);
   };
 

@@ -28,7 +28,7 @@ test('the first packet announcing more than the limit fails, before its body arr
   assert.equal(guard(Buffer.alloc(10)), false, 'and stays failed');
 });
 
-test('a Remaining Length of more than four bytes fails ([MQTT-2.2.3])', () => {
+test('a Remaining Length of more than four bytes fails (section 2.2.3)', () => {
   const guard = createPacketSizeGuard(Number.MAX_SAFE_INTEGER);
   assert.equal(guard(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01])), false);
 });

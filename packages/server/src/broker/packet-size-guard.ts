@@ -1,7 +1,7 @@
 /**
  * Refuses MQTT packets larger than a limit before they are buffered. The MQTT parser keeps a
  * packet in memory until its last byte arrives, and a packet may announce up to 256 MB
- * ([MQTT-2.2.3] Remaining Length), even a CONNECT from an unauthenticated client; this follows
+ * (MQTT 3.1.1 section 2.2.3, Remaining Length), even a CONNECT from an unauthenticated client; this follows
  * the framing of the byte stream (fixed header, Remaining Length, body) and reports the first
  * packet that announces more than the limit, so the connection can be closed at once.
  */
@@ -35,7 +35,7 @@ export function createPacketSizeGuard(maxPacketBytes: number): PacketSizeGuard {
       }
       length += (byte & 0x7f) * multiplier;
       multiplier *= 128;
-      // [MQTT-2.2.3] Remaining Length takes at most four bytes.
+      // The Remaining Length takes at most four bytes (section 2.2.3).
       if (length > maxPacketBytes || ((byte & 0x80) !== 0 && multiplier > 128 ** 3)) isViolated = true;
       else if ((byte & 0x80) === 0) {
         remaining = length;

@@ -47,7 +47,12 @@ export interface PublishDependencies {
   log: Logger;
 }
 
-type PublishStep = (publish: DevicePublish) => Promise<PublishOutcome | undefined> | PublishOutcome | undefined;
+/** A publish on its way through the steps; checkTopic learns its topic's kind. */
+interface PublishInProgress extends DevicePublish {
+  route?: { kind: DeviceToServerKind; parsed: ParsedDeviceTopic };
+}
+
+type PublishStep = (publish: PublishInProgress) => Promise<PublishOutcome | undefined> | PublishOutcome | undefined;
 
 /** Builds the steps; the function returned runs them for one publish and never rejects. */
 export function createPublishSteps({ maxPayloadBytes, ingest, rejectTelemetry, bus, metrics, log }: PublishDependencies) {
@@ -73,10 +78,11 @@ export function createPublishSteps({ maxPayloadBytes, ingest, rejectTelemetry, b
     await ingest.submit({ tenantId: publish.device.tenantId, deviceId: publish.device.id, points });
   });
 
-  const checkTopic: PublishStep = (publish) =>
-    publishableKind(publish.device.id, publish.topic)
-      ? undefined
-      : drop(publish, 'acl', 'mqtt.publish_denied', { topic: publish.topic, reason: 'a device publishes only to its own device → server topics' });
+  const checkTopic: PublishStep = (publish) => {
+    publish.route = publishableKind(publish.device.id, publish.topic) ?? undefined;
+    if (publish.route) return undefined;
+    return drop(publish, 'acl', 'mqtt.publish_denied', { topic: publish.topic, reason: 'a device publishes only to its own device → server topics' });
+  };
 
   const checkSize: PublishStep = (publish) =>
     publish.payload.length <= maxPayloadBytes
@@ -84,7 +90,7 @@ export function createPublishSteps({ maxPayloadBytes, ingest, rejectTelemetry, b
       : drop(publish, 'too_large', 'mqtt.payload_too_large', { topic: publish.topic, bytes: publish.payload.length, limit: maxPayloadBytes });
 
   const deliver: PublishStep = async (publish) => {
-    const { kind, parsed } = publishableKind(publish.device.id, publish.topic)!;
+    const { kind, parsed } = publish.route as NonNullable<PublishInProgress['route']>;
     const handler = handlers.get(kind);
     if (!handler) return drop(publish, 'no_handler', null, {});
     try {
@@ -102,7 +108,8 @@ export function createPublishSteps({ maxPayloadBytes, ingest, rejectTelemetry, b
 
   return {
     /** Runs the steps: null to acknowledge, an error to close the connection. */
-    async run(publish: DevicePublish): Promise<PublishOutcome> {
+    async run(incoming: DevicePublish): Promise<PublishOutcome> {
+      const publish: PublishInProgress = incoming;
       metrics.publish();
       try {
         for (const step of steps) {

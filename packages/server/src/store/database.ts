@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
@@ -31,6 +32,14 @@ export interface Store {
   /** True when the database answers a trivial query. */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * Waits until Kysely holds no transaction open on the SQLite connection, so a transaction of
+ * prepared statements started right after runs on its own instead of nesting as a savepoint.
+ */
+export async function whenNoTransaction(sqlite: SQLite.Database): Promise<void> {
+  while (sqlite.inTransaction) await sleep(1);
 }
 
 /** Thrown when the database cannot be opened; the message says which setting to look at. */

@@ -4,7 +4,6 @@
  * measured several times slower (BENCHMARKS.md); this is the one hot path that skips it.
  */
 import type SQLite from 'better-sqlite3';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   InternCache,
   keepNewest,
@@ -13,6 +12,7 @@ import {
   type LatestCandidate,
   type TelemetrySubmission,
 } from './batch-writer.js';
+import { whenNoTransaction } from '../store/database.js';
 import type { LatestCache } from './latest-cache.js';
 import { encodeValue } from './values.js';
 
@@ -60,9 +60,7 @@ export function createSqliteBatchWriter(sqlite: SQLite.Database, latestCache?: L
 
   return {
     async write(batch) {
-      // Kysely may hold a transaction open on this same connection across awaits; starting
-      // ours now would nest inside it (a savepoint) and commit or roll back with it.
-      while (sqlite.inTransaction) await sleep(1);
+      await whenNoTransaction(sqlite);
       let latest: Map<number, LatestCandidate>;
       try {
         latest = writeAll(batch);
