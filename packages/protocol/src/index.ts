@@ -6,3 +6,5 @@ export * from './topics.js';
 export * from './telemetry.js';
 export * from './telemetry-api.js';
 export * from './live.js';
+export * from './state.js';
+export * from './commands.js';
