@@ -150,6 +150,10 @@ for (const dialect of dialects) {
       assert.equal(first.items.length, 1);
       const second = await get(`/api/v1/telemetry/latest?limit=1&keys=temp&cursor=${first.nextCursor}`);
       assert.equal(second.json<{ items: unknown[]; nextCursor: string | null }>().nextCursor, null);
+      const byId = await get(`/api/v1/telemetry/latest?devices=${other.id},nope&keys=temp`);
+      assert.deepEqual(byId.json<{ items: { deviceId: string }[] }>().items.map((item) => item.deviceId), [other.id], 'unknown ids are left out');
+      const both = await get(`/api/v1/telemetry/latest?devices=${device.id},${other.id}&selector=site%3Dbergen`);
+      assert.deepEqual(both.json<{ items: { deviceId: string }[] }>().items.map((item) => item.deviceId), [other.id], 'ids and selector both apply');
     });
 
     test('a query over several devices and keys', async () => {
@@ -193,6 +197,8 @@ for (const dialect of dialects) {
         [`${base}?cursor=bm9wZQ`, 400, 'INVALID_CURSOR'],
         [`${base}?surprise=1`, 400, 'VALIDATION_FAILED', 'querystring/surprise'],
         ['/api/v1/telemetry/latest?selector=site%3D%3D%3D', 400, 'INVALID_SELECTOR'],
+        ['/api/v1/telemetry/latest?devices=,,', 400, 'VALIDATION_FAILED', 'querystring/devices'],
+        [`/api/v1/telemetry/latest?devices=${Array.from({ length: 101 }, (_, index) => `d${index}`).join(',')}`, 400, 'VALIDATION_FAILED', 'querystring/devices'],
         ['/api/v1/devices/nope/telemetry', 404, 'DEVICE_NOT_FOUND'],
       ];
       for (const [url, status, code, field] of cases) {

@@ -75,6 +75,8 @@ function bucketsCte(range: TimeRange, size: number, firstBucket: number): RawBui
 export interface LatestPage {
   tenantId: string;
   requirements: readonly LabelRequirement[];
+  /** Only these devices; null for any. */
+  deviceIds: readonly string[] | null;
   /** Only devices with one of these keys; null for any. */
   keyIds: number[] | null;
   afterDeviceId: string | null;
@@ -83,13 +85,14 @@ export interface LatestPage {
 
 /** SQL of telemetry reads and settings. */
 export function createTelemetryRepository(db: Kysely<Database>) {
-  const devicePage = ({ tenantId, requirements, keyIds, afterDeviceId, limit }: LatestPage) =>
+  const devicePage = ({ tenantId, requirements, deviceIds, keyIds, afterDeviceId, limit }: LatestPage) =>
     db
       .selectFrom('devices as d')
       .innerJoin('telemetry_devices as td', 'td.device_id', 'd.id')
       .select('td.ref')
       .where('d.tenant_id', '=', tenantId)
       .$if(requirements.length > 0, (query) => query.where(selectorSql(sql.ref('d.id'), requirements)))
+      .$if(deviceIds !== null, (query) => query.where('d.id', 'in', deviceIds as string[]))
       .$if(afterDeviceId !== null, (query) => query.where('d.id', '>', afterDeviceId as string))
       // With keys asked for, a page counts only devices that have one, so no page comes back short.
       .$if(keyIds !== null, (query) =>

@@ -37,6 +37,7 @@ export const DeviceTelemetryQuery = Type.Object(
 export const LatestQuery = Type.Object(
   {
     selector: Type.Optional(Type.String({ maxLength: 1000, description: 'label selector, e.g. site=oslo,role!=gateway' })),
+    devices: Type.Optional(Type.String({ maxLength: 10_100, description: 'comma-separated device ids (at most 100); with a selector, devices must match both' })),
     keys: Type.Optional(Keys),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'devices per page' })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),

@@ -27,7 +27,7 @@ import { DEFAULT_RETENTION_DAYS } from './retention.js';
 import { parseRequirements } from '../devices/devices.service.js';
 import type { LatestCache } from './latest-cache.js';
 import type { LatestPage, TelemetryRepository } from './telemetry.repository.js';
-import { bucketMs, bucketStart, parseKeys, parseRange, type Aggregate, type BucketName, type TimeRange } from './time-range.js';
+import { bucketMs, bucketStart, parseDeviceIds, parseKeys, parseRange, type Aggregate, type BucketName, type TimeRange } from './time-range.js';
 import { decodeValue } from './values.js';
 
 /** Query of raw points of one device. */
@@ -52,6 +52,7 @@ export interface AggregateQuery {
 /** Query of the fleet's latest values. */
 export interface LatestQuery {
   selector?: string;
+  devices?: string;
   keys?: string;
   limit?: number;
   cursor?: string;
@@ -162,6 +163,7 @@ export function createTelemetryService({ repository, ingest, bus, log, metrics, 
       const page: LatestPage = {
         tenantId,
         requirements: parseRequirements(query.selector ?? ''),
+        deviceIds: parseDeviceIds(query.devices),
         keyIds,
         afterDeviceId: query.cursor ? decodeCursor(query.cursor)[1] : null,
         limit: limit + 1,

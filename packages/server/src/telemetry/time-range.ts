@@ -63,6 +63,17 @@ export function parseKeys(raw: string | string[] | undefined, field = 'querystri
   return [...new Set(parts)];
 }
 
+/** Device ids of a comma-separated list, at most 100; null when absent. */
+export function parseDeviceIds(raw: string | undefined, field = 'querystring/devices'): string[] | null {
+  if (raw === undefined) return null;
+  const ids = [...new Set(raw.split(',').map((id) => id.trim()).filter((id) => id !== ''))];
+  if (ids.length === 0) invalid(field, 'names no device; give comma-separated device ids');
+  if (ids.length > 100) invalid(field, `names ${ids.length} devices; at most 100 at once (use a selector for more)`);
+  const tooLong = ids.find((id) => id.length > 100);
+  if (tooLong) invalid(field, `has "${tooLong.slice(0, 20)}…", longer than a device id (100 characters)`);
+  return ids;
+}
+
 /** The bucket size in milliseconds for a range; refuses a bucket that would make too many. */
 export function bucketMs(name: BucketName, range: TimeRange, field = 'querystring/bucket'): number {
   const span = range.to - range.from;

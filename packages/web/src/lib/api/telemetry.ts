@@ -12,29 +12,10 @@ export interface LatestValue {
   value: unknown;
 }
 
-/** Pages of the latest-values list read at most while looking for one device. */
-const LATEST_MAX_PAGES = 20;
-
-/**
- * The latest value of every key of a device. `GET /telemetry/latest` lists devices rather than
- * taking one, so it is narrowed by the device's own labels (a selector every one of them
- * matches) and paged, in device id order, until the device is found or passed.
- */
-export async function getLatestValues(fetch: Fetch, device: Pick<Device, 'id' | 'labels'>): Promise<Record<string, LatestValue>> {
-  const selector = Object.entries(device.labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-  let cursor: string | null = null;
-  for (let pages = 0; pages < LATEST_MAX_PAGES; pages++) {
-    const page: Page<TelemetryLatestItem> = await api.request(fetch, '/telemetry/latest', { query: { selector, limit: 1000, cursor } });
-    for (const item of page.items) {
-      if (item.deviceId === device.id) return item.values;
-      if (item.deviceId > device.id) return {};
-    }
-    cursor = page.nextCursor;
-    if (!cursor) return {};
-  }
-  return {};
+/** The latest value of every key of a device. */
+export async function getLatestValues(fetch: Fetch, device: Pick<Device, 'id'>): Promise<Record<string, LatestValue>> {
+  const page: Page<TelemetryLatestItem> = await api.request(fetch, '/telemetry/latest', { query: { devices: device.id } });
+  return page.items[0]?.values ?? {};
 }
 
 /** A time range in epoch milliseconds, `[from, to)`. */
