@@ -5,6 +5,7 @@ export * from './api.js';
 export * from './topics.js';
 export * from './telemetry.js';
 export * from './telemetry-api.js';
+export * from './state-api.js';
 export * from './live.js';
 export * from './state.js';
 export * from './commands.js';

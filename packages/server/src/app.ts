@@ -33,6 +33,17 @@ import { createLiveRepository } from './live/live.repository.js';
 import { liveRoutes } from './live/live.routes.js';
 import { createLiveService } from './live/live.service.js';
 import { installValidation } from './http/validation.js';
+import { createDesiredState } from './state/desired.js';
+import { profilesRoutes } from './state/profiles.routes.js';
+import { createProfilesService } from './state/profiles.service.js';
+import { loadSecretKey } from './state/secret-key.js';
+import { createSecretBox } from './state/secrets.js';
+import { createSettingsSchemas } from './state/settings-schema.js';
+import { createStateDelivery } from './state/state-delivery.js';
+import { createStateHistory } from './state/state-history.js';
+import { createStateMetrics } from './state/state-metrics.js';
+import { stateRoutes } from './state/state.routes.js';
+import { createStateService } from './state/state.service.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/ops.routes.js';
@@ -133,6 +144,19 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   });
   await broker.start();
   app.decorate('broker', broker);
+  const stateLog = log.child({ feature: 'state' });
+  const box = createSecretBox(await loadSecretKey({ config, db, log: stateLog }));
+  const stateHistory = config.stateGit ? createStateHistory({ dataDir: config.dataDir, log: stateLog }) : null;
+  const stateDelivery = createStateDelivery({ broker, bus, log: stateLog, messageFor: (deviceId) => desired.messageFor(deviceId) });
+  const desired = createDesiredState({ db, box, bus, log: stateLog, delivery: stateDelivery });
+  const settingsSchemas = createSettingsSchemas();
+  const stateMetrics = createStateMetrics(metrics.registry);
+  const state = createStateService({ db, box, schemas: settingsSchemas, desired, history: stateHistory, bus, log: stateLog, onRejected: stateMetrics.rejected });
+  const profiles = createProfilesService({ db, box, schemas: settingsSchemas, desired, history: stateHistory, log: stateLog });
+  broker.setHandler('stateReported', (publish) => state.reportPayload(publish.device, publish.payload));
+  const stopFollowingDevices = bus.subscribe('deviceChanged', (event) => {
+    state.onDeviceChanged(event).catch((error: unknown) => stateLog.error({ err: error, deviceId: event.deviceId }, 'desired state not recomputed'));
+  });
   const live = createLiveService({
     authenticate: auth.authenticate,
     bus,
@@ -174,6 +198,8 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(claimsRoutes({ claims, config }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(liveRoutes(), { prefix: API_PREFIX });
+  await app.register(stateRoutes({ state, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
+  await app.register(profilesRoutes({ profiles }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
@@ -183,6 +209,9 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   });
   // Stop the writers before the store closes: every accepted point is committed first.
   app.addHook('onClose', async () => {
+    stopFollowingDevices();
+    stateDelivery.stop();
+    await stateHistory?.idle();
     await retention.stop();
     await ingest.close();
     await bus.close();

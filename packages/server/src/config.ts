@@ -30,6 +30,10 @@ export interface Config {
   mqttConnectRatePerSecond: number;
   liveBufferBytes: number;
   liveSlowClientTimeoutMs: number;
+  /** 64 hex characters (or base64 of 32 bytes); null: a key file in the data directory. */
+  secretKey: string | null;
+  /** Mirror desired-state revisions as git commits in the data directory. */
+  stateGit: boolean;
 }
 
 /** One setting: where it comes from and how its text becomes a value. */
@@ -78,6 +82,8 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('mqttConnectRatePerSecond', '--mqtt-connect-rate', 'FLOTILLA_MQTT_CONNECT_RATE', '2000', 'MQTT connection attempts accepted a second; more are refused (server unavailable)', positiveInteger),
   setting('liveBufferBytes', '--live-buffer', 'FLOTILLA_LIVE_BUFFER', '1mb', 'unsent data a live WebSocket client may have before older messages are dropped', byteSize),
   setting('liveSlowClientTimeoutMs', '--live-slow-timeout', 'FLOTILLA_LIVE_SLOW_TIMEOUT', '30s', 'how long a live client may stay over its buffer before it is disconnected', duration),
+  setting('secretKey', '--secret-key', 'FLOTILLA_SECRET_KEY', null, 'key that encrypts desired-state secrets: 64 hex characters (default: secret.key made in the data directory)', secretKey),
+  setting('stateGit', '--state-git', 'FLOTILLA_STATE_GIT', 'true', 'keep a git history of desired state in <data dir>/state-history', boolean),
 ]);
 
 function setting(
@@ -176,6 +182,15 @@ function setupToken(raw: string): string | null {
   if (raw === '') return null;
   if (raw.length < 16) throw new ValueError('must be at least 16 characters');
   return raw;
+}
+
+function secretKey(raw: string): string | null {
+  if (raw.trim() === '') return null;
+  const value = raw.trim();
+  const isHex = /^[0-9a-fA-F]{64}$/.test(value);
+  const isBase64 = /^[A-Za-z0-9+/_-]{43}=?$/.test(value) && Buffer.from(value, 'base64').length === 32;
+  if (!isHex && !isBase64) throw new ValueError('must be 32 bytes as 64 hex characters or base64 (openssl rand -hex 32)');
+  return value;
 }
 
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -131,6 +131,15 @@ export function createBroker(dependencies: BrokerDependencies) {
 
   wireEvents(aedes, sessions, dependencies, metrics);
 
+  const subscribeListeners: Array<(device: AuthenticatedDevice, topicFilters: string[]) => void> = [];
+  aedes.on('subscribe', (subscriptions, client) => {
+    const device = client ? sessions.get(client)?.device : undefined;
+    if (!device) return;
+    // A refused subscription has its granted QoS set to 0x80 ([MQTT-3.9.3-2]).
+    const granted = subscriptions.filter((subscription) => (subscription.qos as number) !== 128).map((subscription) => subscription.topic);
+    if (granted.length > 0) for (const listener of subscribeListeners) listener(device, granted);
+  });
+
   // A device deleted, moved to another tenant or given a new secret must connect again.
   const stopWatchingDevices = bus.subscribe('deviceChanged', (event) => {
     if (event.change === 'deleted' || event.change === 'moved' || event.change === 'credentials') disconnectDevice(event.deviceId);
@@ -198,6 +207,11 @@ export function createBroker(dependencies: BrokerDependencies) {
       if (!isServerTopic(topic)) return Promise.reject(new Error(`not a server → device topic: ${topic}`));
       const packet = { cmd: 'publish', topic, payload, qos: options.qos ?? 1, retain: options.retain ?? false, dup: false } as PublishPacket;
       return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
+    },
+
+    /** Calls `listener` with the topic filters a device has just been granted. */
+    onSubscribe(listener: (device: AuthenticatedDevice, topicFilters: string[]) => void): void {
+      subscribeListeners.push(listener);
     },
 
     /** Lets another feature consume a device → server topic kind. */

@@ -157,6 +157,73 @@ export interface TelemetryRejectionsTable {
   last_reason: string;
 }
 
+/** A label-scoped layer of desired state. `document` has its secrets sealed. */
+export interface ProfilesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  selector: string;
+  priority: number;
+  document: string;
+  schema: string | null;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One saved version of a profile. */
+export interface ProfileRevisionsTable {
+  profile_id: string;
+  revision: number;
+  name: string;
+  selector: string;
+  priority: number;
+  document: string;
+  schema: string | null;
+  author_type: string;
+  author_id: string | null;
+  author_name: string;
+  message: string;
+  created_at: number;
+}
+
+/**
+ * A device's state: its own layer, the effective desired document (the merge of its profiles and
+ * layer) with its version and hash, and what the device reported. `applied_*` mirror the
+ * reported `applied` section, so drift is a query.
+ */
+export interface DeviceStatesTable {
+  device_id: string;
+  layer: string;
+  layer_schema: string | null;
+  layer_revision: number;
+  effective: string;
+  effective_hash: string;
+  effective_version: number;
+  reported: string;
+  reported_version: number;
+  reported_at: number | null;
+  applied_version: number | null;
+  applied_status: string | null;
+  applied_error: string | null;
+  rejected_count: number;
+  rejected_at: number | null;
+  rejected_reason: string | null;
+}
+
+/** One saved version of a device's own layer. */
+export interface DeviceStateRevisionsTable {
+  device_id: string;
+  revision: number;
+  document: string;
+  schema: string | null;
+  author_type: string;
+  author_id: string | null;
+  author_name: string;
+  message: string;
+  created_at: number;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   tenants: TenantsTable;
@@ -175,6 +242,10 @@ export interface Database {
   telemetry_latest: TelemetryLatestTable;
   telemetry_retention: TelemetryRetentionTable;
   telemetry_rejections: TelemetryRejectionsTable;
+  profiles: ProfilesTable;
+  profile_revisions: ProfileRevisionsTable;
+  device_states: DeviceStatesTable;
+  device_state_revisions: DeviceStateRevisionsTable;
 }
 
 /** Kept for tables that may later use generated columns. */

@@ -2,6 +2,7 @@
  * HTTP Basic authentication of a device (`deviceId:secret`) on device routes. The secret itself
  * is checked by the devices feature (`devicesService.authenticateDevice`).
  */
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /** A device that proved who it is. */
@@ -28,4 +29,21 @@ export function deviceAuthFailed(): AppError {
   return new AppError('DEVICE_AUTH_FAILED', 'send Authorization: Basic base64(deviceId:secret)', undefined, {
     'www-authenticate': 'Basic realm="flotilla-device", charset="UTF-8"',
   });
+}
+
+/**
+ * Device authentication of a route: an `onRequest` hook that checks the credentials before the
+ * body is read (so strangers cannot make the server parse it), and the device it found.
+ */
+export function deviceRequestAuth(authenticateDevice: DeviceAuthenticator) {
+  const devices = new WeakMap<FastifyRequest, AuthenticatedDevice>();
+  return {
+    onRequest: async (request: FastifyRequest): Promise<void> => {
+      const credentials = parseBasicAuthorization(request.headers.authorization);
+      const device = credentials ? await authenticateDevice(credentials.id, credentials.secret) : null;
+      if (!device) throw deviceAuthFailed();
+      devices.set(request, device);
+    },
+    deviceOf: (request: FastifyRequest): AuthenticatedDevice => devices.get(request) as AuthenticatedDevice,
+  };
 }
