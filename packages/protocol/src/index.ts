@@ -8,3 +8,4 @@ export * from './telemetry-api.js';
 export * from './live.js';
 export * from './state.js';
 export * from './commands.js';
+export * from './commands-api.js';

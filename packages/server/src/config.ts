@@ -30,6 +30,7 @@ export interface Config {
   mqttConnectRatePerSecond: number;
   liveBufferBytes: number;
   liveSlowClientTimeoutMs: number;
+  commandSweepIntervalMs: number;
 }
 
 /** One setting: where it comes from and how its text becomes a value. */
@@ -78,6 +79,7 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('mqttConnectRatePerSecond', '--mqtt-connect-rate', 'FLOTILLA_MQTT_CONNECT_RATE', '2000', 'MQTT connection attempts accepted a second; more are refused (server unavailable)', positiveInteger),
   setting('liveBufferBytes', '--live-buffer', 'FLOTILLA_LIVE_BUFFER', '1mb', 'unsent data a live WebSocket client may have before older messages are dropped', byteSize),
   setting('liveSlowClientTimeoutMs', '--live-slow-timeout', 'FLOTILLA_LIVE_SLOW_TIMEOUT', '30s', 'how long a live client may stay over its buffer before it is disconnected', duration),
+  setting('commandSweepIntervalMs', '--command-sweep-interval', 'FLOTILLA_COMMAND_SWEEP_INTERVAL', '5s', 'how often commands past their expiry or timeout are marked expired or failed', duration),
 ]);
 
 function setting(

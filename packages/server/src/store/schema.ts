@@ -157,6 +157,29 @@ export interface TelemetryRejectionsTable {
   last_reason: string;
 }
 
+/** One command to one device; `status` follows COMMAND_STATUSES, `params` and `output` are JSON. */
+export interface CommandsTable {
+  seq: Generated<number>;
+  id: string;
+  tenant_id: string;
+  device_id: string;
+  batch_id: string | null;
+  name: string;
+  params: string;
+  status: string;
+  timeout_ms: number;
+  expires_at: number | null;
+  /** When an acknowledged command times out: acknowledged_at + timeout_ms. */
+  timeout_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  sent_at: number | null;
+  acknowledged_at: number | null;
+  finished_at: number | null;
+  output: string | null;
+  error: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   tenants: TenantsTable;
@@ -175,6 +198,7 @@ export interface Database {
   telemetry_latest: TelemetryLatestTable;
   telemetry_retention: TelemetryRetentionTable;
   telemetry_rejections: TelemetryRejectionsTable;
+  commands: CommandsTable;
 }
 
 /** Kept for tables that may later use generated columns. */

@@ -2,6 +2,7 @@
  * HTTP Basic authentication of a device (`deviceId:secret`) on device routes. The secret itself
  * is checked by the devices feature (`devicesService.authenticateDevice`).
  */
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /** A device that proved who it is. */
@@ -28,4 +29,26 @@ export function deviceAuthFailed(): AppError {
   return new AppError('DEVICE_AUTH_FAILED', 'send Authorization: Basic base64(deviceId:secret)', undefined, {
     'www-authenticate': 'Basic realm="flotilla-device", charset="UTF-8"',
   });
+}
+
+/**
+ * The `onRequest` hook of a device route, and how its handler finds the device. Credentials
+ * are checked before the body is read, so strangers cannot make the server parse it.
+ */
+export function deviceRouteAuthentication(authenticateDevice: DeviceAuthenticator) {
+  const devices = new WeakMap<FastifyRequest, AuthenticatedDevice>();
+  return {
+    async onRequest(request: FastifyRequest): Promise<void> {
+      const credentials = parseBasicAuthorization(request.headers.authorization);
+      const device = credentials ? await authenticateDevice(credentials.id, credentials.secret) : null;
+      if (!device) throw deviceAuthFailed();
+      devices.set(request, device);
+    },
+    /** The device the hook authenticated. */
+    deviceOf(request: FastifyRequest): AuthenticatedDevice {
+      const device = devices.get(request);
+      if (!device) throw deviceAuthFailed();
+      return device;
+    },
+  };
 }

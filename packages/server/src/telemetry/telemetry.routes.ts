@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { aggregateCsv, rawCsv } from './csv.js';
-import { deviceAuthFailed, parseBasicAuthorization, type AuthenticatedDevice, type DeviceAuthenticator } from './device-auth.js';
+import { deviceRouteAuthentication, type DeviceAuthenticator } from './device-auth.js';
 import type { TelemetryService } from './telemetry.service.js';
 import {
   CsvReply,
@@ -130,7 +130,7 @@ export function telemetryRoutes({ telemetry, authenticateDevice }: { telemetry: 
 
 /** `POST /device/telemetry`: a device posts readings with HTTP Basic `deviceId:secret`. */
 function deviceRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], telemetry: TelemetryService, authenticateDevice: DeviceAuthenticator): void {
-  const devices = new WeakMap<FastifyRequest, AuthenticatedDevice>();
+  const authentication = deviceRouteAuthentication(authenticateDevice);
   app.post(
     '/device/telemetry',
     {
@@ -142,14 +142,8 @@ function deviceRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], telemetry: T
         body: DeviceTelemetryBody,
         response: { 200: TelemetryAcceptedSchema, 400: ProblemSchema, 401: ProblemSchema, 503: ProblemSchema },
       },
-      // Credentials are checked before the body is read, so strangers cannot make us parse it.
-      onRequest: async (request) => {
-        const credentials = parseBasicAuthorization(request.headers.authorization);
-        const device = credentials ? await authenticateDevice(credentials.id, credentials.secret) : null;
-        if (!device) throw deviceAuthFailed();
-        devices.set(request, device);
-      },
+      onRequest: authentication.onRequest,
     },
-    async (request) => telemetry.acceptFromDevice(devices.get(request) as AuthenticatedDevice, request.body),
+    async (request) => telemetry.acceptFromDevice(authentication.deviceOf(request), request.body),
   );
 }
