@@ -211,7 +211,7 @@ describe('telemetry tail', () => {
   });
 
   test('an unknown kind of event is a usage error', async () => {
-    assertFailure(await flotilla('telemetry', 'tail', '--events', 'telemetry,reboots'), 2, /--events takes telemetry, presence, deviceEvent, not "reboots" \(USAGE\)$/);
+    assertFailure(await flotilla('telemetry', 'tail', '--events', 'telemetry,reboots'), 2, /--events takes telemetry, presence, deviceEvent, command, not "reboots" \(USAGE\)$/);
   });
 
   test('the server ending the stream exits 1 with one line saying so', async (t) => {

@@ -9,3 +9,4 @@ export * from './state-api.js';
 export * from './live.js';
 export * from './state.js';
 export * from './commands.js';
+export * from './commands-api.js';

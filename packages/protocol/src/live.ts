@@ -4,10 +4,11 @@
  * a label selector and telemetry keys; each event it receives names the subscription.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { CommandStatus } from './commands.js';
 import type { TelemetryPoint } from './telemetry.js';
 
 /** The kinds of event a subscription can ask for. */
-export const LIVE_EVENTS = ['telemetry', 'presence', 'deviceEvent'] as const;
+export const LIVE_EVENTS = ['telemetry', 'presence', 'deviceEvent', 'command'] as const;
 export type LiveEventName = (typeof LIVE_EVENTS)[number];
 
 /** Subscriptions one connection may hold at once. */
@@ -21,7 +22,7 @@ export const LiveSubscribeSchema = Type.Object(
     devices: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
     selector: Type.Optional(Type.String({ maxLength: 1024 })),
     keys: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 256 })),
-    events: Type.Optional(Type.Array(Type.Union(LIVE_EVENTS.map((name) => Type.Literal(name))), { minItems: 1, maxItems: 3 })),
+    events: Type.Optional(Type.Array(Type.Union(LIVE_EVENTS.map((name) => Type.Literal(name))), { minItems: 1, maxItems: LIVE_EVENTS.length })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +48,8 @@ export type LiveServerMessage =
   | { type: 'telemetry'; subscription: string; deviceId: string; points: TelemetryPoint[] }
   | { type: 'presence'; subscription: string; deviceId: string; online: boolean; at: number }
   | { type: 'deviceEvent'; subscription: string; deviceId: string; kind: string; at: number; data: Record<string, unknown> }
+  /** A command changed status; `error` says why a failed one failed. GET /commands/{id} has the output. */
+  | { type: 'command'; subscription: string; deviceId: string; commandId: string; name: string; status: CommandStatus; at: number; error: string | null }
   | { type: 'subscribed'; id: string }
   | { type: 'unsubscribed'; id: string }
   | { type: 'authenticated' }

@@ -19,6 +19,11 @@ import { createPresence } from './broker/presence.js';
 import { createPresenceRepository } from './broker/presence.repository.js';
 import { createMemoryBus, type Bus } from './bus/bus.js';
 import { claimsRoutes } from './claims/claims.routes.js';
+import { createCommandDelivery } from './commands/command-delivery.js';
+import { createCommandMetrics } from './commands/command-metrics.js';
+import { createCommandSweeper } from './commands/command-sweeper.js';
+import { commandsRoutes } from './commands/commands.routes.js';
+import { createCommandsService } from './commands/commands.service.js';
 import { createClaimsService } from './claims/claims.service.js';
 import type { Config } from './config.js';
 import { devicesRoutes } from './devices/devices.routes.js';
@@ -157,6 +162,12 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const stopFollowingDevices = bus.subscribe('deviceChanged', (event) => {
     state.onDeviceChanged(event).catch((error: unknown) => stateLog.error({ err: error, deviceId: event.deviceId }, 'desired state not recomputed'));
   });
+  const commandsLog = log.child({ feature: 'commands' });
+  const commandMetrics = createCommandMetrics(metrics.registry);
+  const commands = createCommandsService({ db, bus, log: commandsLog, metrics: commandMetrics });
+  const commandDelivery = createCommandDelivery({ broker, commands, bus, metrics: commandMetrics, log: commandsLog });
+  const commandSweeper = createCommandSweeper({ commands, log: commandsLog, options: { intervalMs: config.commandSweepIntervalMs } });
+  commandSweeper.start();
   const live = createLiveService({
     authenticate: auth.authenticate,
     bus,
@@ -197,15 +208,18 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(enrollmentRoutes({ enrollment, claims, config }), { prefix: API_PREFIX });
   await app.register(claimsRoutes({ claims, config }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
+  await app.register(commandsRoutes({ commands, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(liveRoutes(), { prefix: API_PREFIX });
   await app.register(stateRoutes({ state, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(profilesRoutes({ profiles }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
-  // Devices and live clients are disconnected (and presence written) while the store is still open.
+  // Devices and live clients are disconnected (and presence written) while the store is still
+  // open; long polls answer at once, so they do not hold the HTTP server open.
   app.addHook('preClose', async () => {
-    await Promise.all([broker.stop(), live.stop()]);
+    commands.stop();
+    await Promise.all([commandDelivery.stop(), broker.stop(), live.stop()]);
   });
   // Stop the writers before the store closes: every accepted point is committed first.
   app.addHook('onClose', async () => {
@@ -213,6 +227,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
     stateDelivery.stop();
     await stateHistory?.idle();
     await retention.stop();
+    await commandSweeper.stop();
     await ingest.close();
     await bus.close();
   });

@@ -34,6 +34,7 @@ export interface Config {
   secretKey: string | null;
   /** Mirror desired-state revisions as git commits in the data directory. */
   stateGit: boolean;
+  commandSweepIntervalMs: number;
 }
 
 /** One setting: where it comes from and how its text becomes a value. */
@@ -84,6 +85,7 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('liveSlowClientTimeoutMs', '--live-slow-timeout', 'FLOTILLA_LIVE_SLOW_TIMEOUT', '30s', 'how long a live client may stay over its buffer before it is disconnected', duration),
   setting('secretKey', '--secret-key', 'FLOTILLA_SECRET_KEY', null, 'key that encrypts desired-state secrets: 64 hex characters (default: secret.key made in the data directory)', secretKey),
   setting('stateGit', '--state-git', 'FLOTILLA_STATE_GIT', 'true', 'keep a git history of desired state in <data dir>/state-history', boolean),
+  setting('commandSweepIntervalMs', '--command-sweep-interval', 'FLOTILLA_COMMAND_SWEEP_INTERVAL', '5s', 'how often commands past their expiry or timeout are marked expired or failed', duration),
 ]);
 
 function setting(

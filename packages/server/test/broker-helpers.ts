@@ -61,7 +61,7 @@ export async function startBrokerFixture(dialect: DialectName, overrides: Partia
   await store.migrate();
   const tenantId = await createTenant(store.db, 'Acme');
   const bus = createMemoryBus();
-  const events: RecordedEvents = { telemetry: [], presence: [], deviceEvent: [], deviceChanged: [] };
+  const events: RecordedEvents = { telemetry: [], presence: [], deviceEvent: [], deviceChanged: [], command: [] };
   for (const name of Object.keys(events) as (keyof BusEvents)[]) bus.subscribe(name, (event) => (events[name] as unknown[]).push(event));
   const app = await buildApp({ config, log, store, bus });
   await app.listen({ host: '127.0.0.1', port: 0 });

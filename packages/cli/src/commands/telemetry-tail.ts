@@ -106,6 +106,9 @@ export function eventLines(message: LiveEventMessage, name: string): string[] {
     const data = Object.keys(message.data ?? {}).length > 0 ? ` ${JSON.stringify(message.data)}` : '';
     return [`${formatClock(message.at)} ${name} ${message.kind}${data}`];
   }
+  if (message.type === 'command') {
+    return [`${formatClock(message.at)} ${name} command ${message.name} ${message.status}${message.error ? `: ${message.error}` : ''}`];
+  }
   const byTime = new Map<number, string[]>();
   for (const point of message.points) byTime.set(point.ts, [...(byTime.get(point.ts) ?? []), `${point.key}=${formatValue(point.value)}`]);
   return [...byTime.entries()].sort(([a], [b]) => a - b).map(([ts, readings]) => `${formatClock(ts)} ${name} ${readings.join(' ')}`);

@@ -34,3 +34,16 @@ export function isServerTopic(topic: string): boolean {
   const parsed = parseDeviceTopic(topic);
   return parsed !== null && serverToDevice.has(parsed.kind);
 }
+
+/** True when an MQTT topic filter (with `+` and `#` wildcards) matches a topic name ([MQTT-4.7.1]). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const filterLevels = filter.split('/');
+  const topicLevels = topic.split('/');
+  for (let index = 0; index < filterLevels.length; index++) {
+    const level = filterLevels[index];
+    if (level === '#') return true;
+    if (index >= topicLevels.length) return false;
+    if (level !== '+' && level !== topicLevels[index]) return false;
+  }
+  return filterLevels.length === topicLevels.length;
+}

@@ -20,7 +20,7 @@ import type { Registry } from 'prom-client';
 import type { Bus } from '../bus/bus.js';
 import type { Logger } from '../log.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../telemetry/device-auth.js';
-import { isDeliveryAllowed, isServerTopic, isSubscriptionAllowed } from './acl.js';
+import { isDeliveryAllowed, isServerTopic, isSubscriptionAllowed, topicMatches } from './acl.js';
 import { createBrokerMetrics } from './broker-metrics.js';
 import { createConnectSteps, type ConnectAttempt } from './connect.js';
 import { createPacketSizeGuard } from './packet-size-guard.js';
@@ -41,7 +41,12 @@ interface Session {
   device: AuthenticatedDevice;
   /** Settles when the previous publish has been answered: acknowledgements keep arrival order. */
   tail: Promise<void>;
+  /** The topic filters the connection holds (granted subscriptions). */
+  filters: Set<string>;
 }
+
+/** Told when a device's connection has subscribed, with the filters granted. */
+export type SubscribeListener = (device: AuthenticatedDevice, filters: readonly string[]) => void;
 
 // Device messages are consumed in authorizePublish; this topic, which no subscription can match
 // (devices subscribe under their own prefix only, and wildcards never match `$` topics,
@@ -87,7 +92,7 @@ export function createBroker(dependencies: BrokerDependencies) {
           return callback(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }), false);
         }
         if (!attempt.device) return callback(Object.assign(new Error('not authenticated'), { returnCode: 5 as const }), false);
-        sessions.set(client, { device: attempt.device, tail: Promise.resolve() });
+        sessions.set(client, { device: attempt.device, tail: Promise.resolve(), filters: new Set() });
         metrics.connect('accepted');
         callback(null, true);
       },
@@ -131,13 +136,19 @@ export function createBroker(dependencies: BrokerDependencies) {
 
   wireEvents(aedes, sessions, dependencies, metrics);
 
-  const subscribeListeners: Array<(device: AuthenticatedDevice, topicFilters: string[]) => void> = [];
+  const subscribeListeners = new Set<SubscribeListener>();
+  // Emitted once the subscriptions are in place, so a message published now reaches them.
   aedes.on('subscribe', (subscriptions, client) => {
-    const device = client ? sessions.get(client)?.device : undefined;
-    if (!device) return;
-    // A refused subscription has its granted QoS set to 0x80 ([MQTT-3.9.3-2]).
-    const granted = subscriptions.filter((subscription) => (subscription.qos as number) !== 128).map((subscription) => subscription.topic);
-    if (granted.length > 0) for (const listener of subscribeListeners) listener(device, granted);
+    const session = client ? sessions.get(client) : undefined;
+    if (!session) return;
+    // A refused filter is reported with the SUBACK failure code 0x80 as its QoS ([MQTT-3.9.3]).
+    const granted = subscriptions.filter((subscription) => (subscription.qos as number) !== 0x80).map((subscription) => subscription.topic);
+    for (const filter of granted) session.filters.add(filter);
+    for (const listener of subscribeListeners) listener(session.device, granted);
+  });
+  aedes.on('unsubscribe', (filters, client) => {
+    const session = client ? sessions.get(client) : undefined;
+    for (const filter of filters) session?.filters.delete(filter);
   });
 
   // A device deleted, moved to another tenant or given a new secret must connect again.
@@ -209,13 +220,19 @@ export function createBroker(dependencies: BrokerDependencies) {
       return new Promise((resolve, reject) => aedes.publish(packet, (error) => (error ? reject(error) : resolve())));
     },
 
-    /** Calls `listener` with the topic filters a device has just been granted. */
-    onSubscribe(listener: (device: AuthenticatedDevice, topicFilters: string[]) => void): void {
-      subscribeListeners.push(listener);
-    },
-
     /** Lets another feature consume a device → server topic kind. */
     setHandler: publishSteps.setHandler,
+
+    /** True when a connection of the device to this broker holds a subscription matching the topic. */
+    isSubscribed(deviceId: string, topic: string): boolean {
+      return presence.connectionsOf(deviceId).some((client) => [...(sessions.get(client)?.filters ?? [])].some((filter) => topicMatches(filter, topic)));
+    },
+
+    /** Calls the listener whenever a device subscribes; returns the function that stops it. */
+    onSubscribe(listener: SubscribeListener): () => void {
+      subscribeListeners.add(listener);
+      return () => subscribeListeners.delete(listener);
+    },
 
     /** Closes every connection of a device (deleted, moved, or its secret changed). */
     disconnectDevice,

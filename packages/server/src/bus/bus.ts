@@ -4,7 +4,7 @@
  * several instances an adapter over Redis carries the same typed events.
  */
 import { EventEmitter } from 'node:events';
-import type { TelemetryPoint } from '@flotilla/protocol';
+import type { CommandStatus, TelemetryPoint } from '@flotilla/protocol';
 
 /** Every event on the bus, by name. All carry the tenant, so subscribers can filter by it. */
 export interface BusEvents {
@@ -19,6 +19,11 @@ export interface BusEvents {
    * it; the broker disconnects a device that was deleted, moved or given a new secret.
    */
   deviceChanged: { tenantId: string; deviceId: string; change: DeviceChange; at: number };
+  /**
+   * A command changed status (`queued` when created). Delivery listens for `queued` (the
+   * instance holding the device's MQTT connection publishes it; HTTP long polls answer).
+   */
+  command: { tenantId: string; deviceId: string; commandId: string; name: string; status: CommandStatus; at: number; error: string | null };
 }
 
 /** What happened to a device in the registry. */

@@ -103,11 +103,12 @@ export function createDevicesRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Ids of the tenant's devices that satisfy every requirement, in id order. */
-    async idsMatching(tenantId: string, requirements: readonly LabelRequirement[]): Promise<string[]> {
+    /** Ids of the tenant's devices that satisfy every requirement, in id order (the first `limit` when given). */
+    async idsMatching(tenantId: string, requirements: readonly LabelRequirement[], limit?: number): Promise<string[]> {
       let query = db.selectFrom('devices').select('devices.id').where('devices.tenant_id', '=', tenantId);
-      query = query.where(selectorSql(sql.ref('devices.id'), requirements));
-      return (await query.orderBy('devices.id').execute()).map((row) => row.id);
+      query = query.where(selectorSql(sql.ref('devices.id'), requirements)).orderBy('devices.id');
+      if (limit !== undefined) query = query.limit(limit);
+      return (await query.execute()).map((row) => row.id);
     },
 
     /**

@@ -69,8 +69,23 @@ function toAppError(error: FastifyError): AppError {
 }
 
 function validationError(error: FastifyError): AppError {
-  const part = error.validationContext ?? 'request';
-  const fields: FieldError[] = (error.validation ?? []).map((issue) => {
+  return validationProblem(error.validationContext ?? 'request', error.validation ?? [], error.message);
+}
+
+/** One issue of a JSON Schema validator (ajv's ErrorObject, as Fastify passes it on). */
+interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  params: object;
+  message?: string;
+}
+
+/**
+ * VALIDATION_FAILED naming each refused field under `part` (`body`, `body/params`, …): the one
+ * translation of schema issues, for routes and for documents checked inside a service.
+ */
+export function validationProblem(part: string, issues: readonly SchemaIssue[], fallback = 'the request is invalid'): AppError {
+  const fields: FieldError[] = issues.map((issue) => {
     const params = issue.params as Record<string, unknown>;
     let path = issue.instancePath;
     let message = issue.message ?? 'is invalid';
@@ -85,6 +100,6 @@ function validationError(error: FastifyError): AppError {
     }
     return { field: `${part}${path}`, message };
   });
-  const detail = fields.map((field) => `${field.field} ${field.message}`).join('; ') || error.message;
+  const detail = fields.map((field) => `${field.field} ${field.message}`).join('; ') || fallback;
   return appError('VALIDATION_FAILED', detail, fields);
 }

@@ -16,7 +16,7 @@ import type { LiveSender } from './live-sender.js';
 const checker = TypeCompiler.Compile(LiveClientMessageSchema);
 
 /** The events a connection receives, by name. */
-export type LiveEvents = Pick<BusEvents, 'telemetry' | 'presence' | 'deviceEvent'>;
+export type LiveEvents = Pick<BusEvents, 'telemetry' | 'presence' | 'deviceEvent' | 'command'>;
 
 /** What a connection is made of. */
 export interface LiveConnectionDependencies {
@@ -134,6 +134,10 @@ function toMessage<Name extends keyof LiveEvents>(name: Name, event: LiveEvents[
   if (name === 'deviceEvent') {
     const { kind, at, data } = event as LiveEvents['deviceEvent'];
     return { type: 'deviceEvent', ...base, kind, at, data };
+  }
+  if (name === 'command') {
+    const { commandId, name: commandName, status, at, error } = event as LiveEvents['command'];
+    return { type: 'command', ...base, commandId, name: commandName, status, at, error };
   }
   const points = selectPoints(subscription, (event as LiveEvents['telemetry']).points);
   return points.length > 0 ? { type: 'telemetry', ...base, points } : null;

@@ -1,6 +1,6 @@
 /**
  * The live stream: WebSocket clients at `GET /api/v1/live` receive their tenant's telemetry,
- * presence and device events as they happen, filtered by their subscriptions. A client
+ * presence, device events and command status changes as they happen, filtered by their subscriptions. A client
  * authenticates in the upgrade request with the REST API's Bearer tokens, in the Authorization
  * header or, since browsers cannot set headers on a WebSocket, in `?token=`. Every event on
  * the bus carries its tenant, and is offered only to that tenant's connections.
@@ -59,6 +59,7 @@ export function createLiveService({ authenticate, bus, repository, registry, log
     bus.subscribe('telemetry', (event) => dispatch('telemetry', event)),
     bus.subscribe('presence', (event) => dispatch('presence', event)),
     bus.subscribe('deviceEvent', (event) => dispatch('deviceEvent', event)),
+    bus.subscribe('command', (event) => dispatch('command', event)),
     bus.subscribe('deviceChanged', (event) => void labels.refresh(event)),
   ];
 

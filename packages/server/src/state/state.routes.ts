@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ProblemSchema } from '@flotilla/protocol';
-import { deviceRequestAuth, type DeviceAuthenticator } from '../telemetry/device-auth.js';
+import { deviceRouteAuthentication, type DeviceAuthenticator } from '../telemetry/device-auth.js';
 import {
   DesiredStateMessageSchema,
   DeviceIdParams,
@@ -107,7 +107,7 @@ export function stateRoutes({ state, authenticateDevice }: { state: StateService
 /** `GET` and `PATCH /device/state`: a device reads its desired state and reports, with HTTP Basic `deviceId:secret`. */
 function deviceStateRoutes({ state, authenticateDevice }: { state: StateService; authenticateDevice: DeviceAuthenticator }): FastifyPluginAsyncTypebox {
   return async (app) => {
-    const auth = deviceRequestAuth(authenticateDevice);
+    const auth = deviceRouteAuthentication(authenticateDevice);
     // RFC 7386 §4 names the media type of a merge patch; plain JSON is taken too.
     app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
     const deviceErrors = { 400: ProblemSchema, 401: ProblemSchema, 413: ProblemSchema };

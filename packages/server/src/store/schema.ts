@@ -224,6 +224,29 @@ export interface DeviceStateRevisionsTable {
   created_at: number;
 }
 
+/** One command to one device; `status` follows COMMAND_STATUSES, `params` and `output` are JSON. */
+export interface CommandsTable {
+  seq: Generated<number>;
+  id: string;
+  tenant_id: string;
+  device_id: string;
+  batch_id: string | null;
+  name: string;
+  params: string;
+  status: string;
+  timeout_ms: number;
+  expires_at: number | null;
+  /** When an acknowledged command times out: acknowledged_at + timeout_ms. */
+  timeout_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  sent_at: number | null;
+  acknowledged_at: number | null;
+  finished_at: number | null;
+  output: string | null;
+  error: string | null;
+}
+
 /** The whole database, as Kysely sees it. */
 export interface Database {
   tenants: TenantsTable;
@@ -246,6 +269,7 @@ export interface Database {
   profile_revisions: ProfileRevisionsTable;
   device_states: DeviceStatesTable;
   device_state_revisions: DeviceStateRevisionsTable;
+  commands: CommandsTable;
 }
 
 /** Kept for tables that may later use generated columns. */

@@ -32,18 +32,23 @@ export function deviceAuthFailed(): AppError {
 }
 
 /**
- * Device authentication of a route: an `onRequest` hook that checks the credentials before the
- * body is read (so strangers cannot make the server parse it), and the device it found.
+ * The `onRequest` hook of a device route, and how its handler finds the device. Credentials
+ * are checked before the body is read, so strangers cannot make the server parse it.
  */
-export function deviceRequestAuth(authenticateDevice: DeviceAuthenticator) {
+export function deviceRouteAuthentication(authenticateDevice: DeviceAuthenticator) {
   const devices = new WeakMap<FastifyRequest, AuthenticatedDevice>();
   return {
-    onRequest: async (request: FastifyRequest): Promise<void> => {
+    async onRequest(request: FastifyRequest): Promise<void> {
       const credentials = parseBasicAuthorization(request.headers.authorization);
       const device = credentials ? await authenticateDevice(credentials.id, credentials.secret) : null;
       if (!device) throw deviceAuthFailed();
       devices.set(request, device);
     },
-    deviceOf: (request: FastifyRequest): AuthenticatedDevice => devices.get(request) as AuthenticatedDevice,
+    /** The device the hook authenticated. */
+    deviceOf(request: FastifyRequest): AuthenticatedDevice {
+      const device = devices.get(request);
+      if (!device) throw deviceAuthFailed();
+      return device;
+    },
   };
 }

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { aggregateCsv, rawCsv } from './csv.js';
-import { deviceRequestAuth, type DeviceAuthenticator } from './device-auth.js';
+import { deviceRouteAuthentication, type DeviceAuthenticator } from './device-auth.js';
 import type { TelemetryService } from './telemetry.service.js';
 import {
   CsvReply,
@@ -130,7 +130,7 @@ export function telemetryRoutes({ telemetry, authenticateDevice }: { telemetry: 
 
 /** `POST /device/telemetry`: a device posts readings with HTTP Basic `deviceId:secret`. */
 function deviceRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], telemetry: TelemetryService, authenticateDevice: DeviceAuthenticator): void {
-  const auth = deviceRequestAuth(authenticateDevice);
+  const authentication = deviceRouteAuthentication(authenticateDevice);
   app.post(
     '/device/telemetry',
     {
@@ -142,8 +142,8 @@ function deviceRoute(app: Parameters<FastifyPluginAsyncTypebox>[0], telemetry: T
         body: DeviceTelemetryBody,
         response: { 200: TelemetryAcceptedSchema, 400: ProblemSchema, 401: ProblemSchema, 503: ProblemSchema },
       },
-      onRequest: auth.onRequest,
+      onRequest: authentication.onRequest,
     },
-    async (request) => telemetry.acceptFromDevice(auth.deviceOf(request), request.body),
+    async (request) => telemetry.acceptFromDevice(authentication.deviceOf(request), request.body),
   );
 }

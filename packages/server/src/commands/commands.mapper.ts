@@ -1,0 +1,45 @@
+import type { Command, CommandMessage, CommandStatus } from '@flotilla/protocol';
+import { iso, isoOrNull, parseJsonObject } from '../store/json.js';
+import type { CommandRow } from './commands.repository.js';
+
+function parseOutput(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** A commands row as the API shows it. */
+export function toCommand(row: CommandRow): Command {
+  return {
+    id: row.id,
+    deviceId: row.device_id,
+    batchId: row.batch_id,
+    name: row.name,
+    params: parseJsonObject(row.params) ?? {},
+    status: row.status as CommandStatus,
+    timeoutMs: row.timeout_ms,
+    expiresAt: isoOrNull(row.expires_at),
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at),
+    sentAt: isoOrNull(row.sent_at),
+    acknowledgedAt: isoOrNull(row.acknowledged_at),
+    finishedAt: isoOrNull(row.finished_at),
+    output: parseOutput(row.output),
+    error: row.error,
+  };
+}
+
+/** A commands row as its device receives it (MQTT and HTTP alike). */
+export function toCommandMessage(row: CommandRow): CommandMessage {
+  return {
+    id: row.id,
+    name: row.name,
+    params: parseJsonObject(row.params) ?? {},
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    timeoutMs: row.timeout_ms,
+  };
+}
