@@ -63,5 +63,6 @@ export function createKyselyBatchWriter(db: Kysely<Database>): BatchWriter {
         }
       });
     },
+    close: async () => undefined,
   };
 }

@@ -94,7 +94,7 @@ export async function ingestEndToEnd(
   writer: BatchWriter = createBatchWriter(store, log),
 ): Promise<IngestRun> {
   let batches = 0;
-  const counting: BatchWriter = { write: (batch) => (batches++, writer.write(batch)) };
+  const counting: BatchWriter = { write: (batch) => (batches++, writer.write(batch)), close: () => writer.close() };
   const ingest: Ingest = createIngest({ writer: counting, bus: createMemoryBus(), log, options });
   const latencies: number[] = [];
   let messages = 0;

@@ -108,6 +108,7 @@ export async function createIngestFixture(
       transactions++;
       return real.write(batch);
     },
+    close: () => real.close(),
   };
   const ingest = createIngest({ writer, bus, log, options });
   return {

@@ -96,6 +96,7 @@ for (const dialect of dialects) {
     test('a failing batch rejects each of its submissions and the writer goes on', async () => {
       let failNext = false;
       const fixture = await createIngestFixture(dialect, {}, (writer) => ({
+        close: () => writer.close(),
         async write(batch) {
           if (failNext) {
             failNext = false;
@@ -122,6 +123,7 @@ for (const dialect of dialects) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const fixture = await createIngestFixture(dialect, { softLimitPoints: 20, hardLimitPoints: 50, maxBatchPoints: 10 }, (writer) => ({
+        close: () => writer.close(),
         async write(batch) {
           await gate;
           return writer.write(batch);

@@ -23,11 +23,13 @@ export interface TelemetrySubmission {
 /** Writes a batch; resolves once its transaction has committed. */
 export interface BatchWriter {
   write(batch: readonly TelemetrySubmission[]): Promise<void>;
+  /** Ends the writer once the writes already asked for are answered. */
+  close(): Promise<void>;
 }
 
 /** The writer of the store's dialect; on SQLite it keeps `latestCache` current. */
 export function createBatchWriter(store: Store, log: Logger, latestCache?: LatestCache): BatchWriter {
-  if (store.sqlite) return createSqliteBatchWriter(store.sqlite, latestCache);
+  if (store.sqlite) return createSqliteBatchWriter(store.sqlite.name, log, latestCache);
   return createPostgresBatchWriter(store.db, log);
 }
 

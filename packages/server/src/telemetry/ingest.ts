@@ -143,7 +143,7 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
         await writeBatch(takeBatch());
         admitWaiting();
         // Let I/O in (HTTP requests, MQTT packets) between batches: the next batch gathers what
-        // they bring, and on SQLite, whose writes block the thread, a backlog never starves them.
+        // they bring, and a backlog never starves them.
         if (queue.length > 0) await yieldToEventLoop();
       }
     } finally {
@@ -179,11 +179,13 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
     pendingPoints: () => queuedPoints + waitingPoints,
     async close() {
       isClosed = true;
-      if (queue.length === 0 && waiting.length === 0 && !isWriting) return;
-      await new Promise<void>((resolve) => {
-        drained = resolve;
-        if (!isWriting) schedule();
-      });
+      if (queue.length > 0 || waiting.length > 0 || isWriting) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          if (!isWriting) schedule();
+        });
+      }
+      await writer.close();
     },
   };
 }

@@ -72,6 +72,8 @@ export function createPostgresBatchWriter(db: Kysely<Database>, log: Logger): Ba
       }
       log.trace({ points: points.refs.length }, 'batch written');
     },
+    // The pool is the store's, closed with it.
+    close: async () => undefined,
   };
 }
 

@@ -1,98 +1,93 @@
 /**
- * The SQLite batch writer: prepared better-sqlite3 statements run synchronously inside one
- * transaction. Going through Kysely instead costs a compiled query and a promise per row, which
- * measured several times slower (BENCHMARKS.md); this is the one hot path that skips it.
+ * The SQLite batch writer: batches are written by a worker thread with a connection of its own
+ * (sqlite-writer.worker.ts), so that SQLite's work and the protocol work of MQTT and HTTP run on
+ * two cores instead of taking turns on one (BENCHMARKS.md). A write resolves once the worker's
+ * transaction has committed; then the in-memory latest values learn the batch.
+ *
+ * The main thread's connection still writes the rest of the schema through Kysely; SQLite lets one
+ * writer in at a time, and each connection waits for the other through its busy timeout.
  */
-import type SQLite from 'better-sqlite3';
-import {
-  InternCache,
-  keepNewest,
-  lastSeenByDevice,
-  type BatchWriter,
-  type LatestCandidate,
-  type TelemetrySubmission,
-} from './batch-writer.js';
-import { whenNoTransaction } from '../store/database.js';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
+import type { BatchWriter, LatestCandidate, TelemetrySubmission } from './batch-writer.js';
 import type { LatestCache } from './latest-cache.js';
-import { encodeValue } from './values.js';
 
-/** Creates the writer over an open, migrated SQLite database; `latestCache` learns each committed batch. */
-export function createSqliteBatchWriter(sqlite: SQLite.Database, latestCache?: LatestCache): BatchWriter {
-  const statements = prepare(sqlite);
-  const keys = new InternCache();
-  const devices = new InternCache();
+/** A message to the writer's thread. */
+export type WriterRequest = { type: 'write'; id: number; batch: readonly TelemetrySubmission[] } | { type: 'close' };
 
-  const internKey = (name: string): number => {
-    const known = keys.get(name);
-    if (known !== undefined) return known;
-    statements.insertKey.run(name);
-    const id = statements.selectKey.get(name) as number;
-    keys.stage(name, id);
-    return id;
-  };
-  const internDevice = (deviceId: string): number => {
-    const known = devices.get(deviceId);
-    if (known !== undefined) return known;
-    statements.insertDevice.run(deviceId);
-    const ref = statements.selectDevice.get(deviceId) as number;
-    devices.stage(deviceId, ref);
-    return ref;
-  };
+/** The thread's answer to one write. */
+export type WriterReply = { id: number; latest: LatestCandidate[] } | { id: number; error: string };
 
-  const writeAll = sqlite.transaction((batch: readonly TelemetrySubmission[]) => {
-    const latest = new Map<number, LatestCandidate>();
-    for (const submission of batch) {
-      const deviceRef = internDevice(submission.deviceId);
-      for (const point of submission.points) {
-        const keyId = internKey(point.key);
-        const value = encodeValue(point.value);
-        statements.insertPoint.run(deviceRef, keyId, point.ts, value.num, value.text, value.type);
-        keepNewest(latest, deviceRef, keyId, point);
-      }
-    }
-    for (const { deviceRef, keyId, point } of latest.values()) {
-      const value = encodeValue(point.value);
-      statements.upsertLatest.run(deviceRef, keyId, point.ts, value.num, value.text, value.type);
-    }
-    for (const [deviceId, seenAt] of lastSeenByDevice(batch)) statements.touchDevice.run(seenAt, deviceId, seenAt);
-    return latest;
-  });
+const CLOSE_TIMEOUT_MS = 5000;
 
-  return {
-    async write(batch) {
-      await whenNoTransaction(sqlite);
-      let latest: Map<number, LatestCandidate>;
-      try {
-        latest = writeAll(batch);
-      } catch (error) {
-        keys.rollback();
-        devices.rollback();
-        throw error;
-      }
-      keys.commit();
-      devices.commit();
-      latestCache?.apply(latest.values());
-    },
-  };
+// The worker is a module next to this one: .ts when the server runs from source, .js from dist.
+const workerUrl = new URL(`./sqlite-writer.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+function startWorker(file: string): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData: { file } });
+  // From source (tests, benchmarks) the thread needs the TypeScript loader this one runs with.
+  const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const source = `import(${loader}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(source, { eval: true, workerData: { file } });
 }
 
-function prepare(sqlite: SQLite.Database) {
+/** Starts the writer's thread on the database `file`; `latestCache` learns each committed batch. */
+export function createSqliteBatchWriter(file: string, log: Logger, latestCache?: LatestCache): BatchWriter {
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  let worker: Worker | null = null;
+  let isClosed = false;
+
+  const failAll = (error: Error) => {
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+
+  // Started on first use, and again after a thread that died: a write in flight then fails (its
+  // transaction rolled back with the thread), and the next one gets a new thread.
+  const thread = (): Worker => {
+    if (worker) return worker;
+    const started = startWorker(file);
+    started.on('message', (reply: WriterReply) => {
+      const waiter = pending.get(reply.id);
+      if (!waiter) return;
+      pending.delete(reply.id);
+      if ('error' in reply) return waiter.reject(new Error(`telemetry batch not written: ${reply.error}`));
+      latestCache?.apply(reply.latest);
+      waiter.resolve();
+    });
+    started.on('error', (error) => log.error({ err: error }, 'sqlite writer thread failed'));
+    started.on('exit', (code) => {
+      if (worker === started) worker = null;
+      if (!isClosed) log.error({ code }, 'sqlite writer thread exited; the next batch starts a new one');
+      failAll(new Error(`telemetry batch not written: the writer thread exited with code ${code}`));
+    });
+    worker = started;
+    return started;
+  };
+
   return {
-    insertPoint: sqlite.prepare(
-      `insert into telemetry_points (device_ref, key_id, ts, value_num, value_text, value_type)
-       values (?, ?, ?, ?, ?, ?) on conflict do nothing`,
-    ),
-    upsertLatest: sqlite.prepare(
-      `insert into telemetry_latest (device_ref, key_id, ts, value_num, value_text, value_type)
-       values (?, ?, ?, ?, ?, ?)
-       on conflict (device_ref, key_id) do update set
-         ts = excluded.ts, value_num = excluded.value_num, value_text = excluded.value_text, value_type = excluded.value_type
-       where excluded.ts > telemetry_latest.ts`,
-    ),
-    insertKey: sqlite.prepare('insert into telemetry_keys (name) values (?) on conflict (name) do nothing'),
-    selectKey: sqlite.prepare('select id from telemetry_keys where name = ?').pluck(),
-    insertDevice: sqlite.prepare('insert into telemetry_devices (device_id) values (?) on conflict (device_id) do nothing'),
-    selectDevice: sqlite.prepare('select ref from telemetry_devices where device_id = ?').pluck(),
-    touchDevice: sqlite.prepare('update devices set last_seen_at = ? where id = ? and (last_seen_at is null or last_seen_at < ?)'),
+    write(batch) {
+      if (isClosed) return Promise.reject(new Error('telemetry batch not written: the writer is closed'));
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        thread().postMessage({ type: 'write', id, batch } satisfies WriterRequest);
+      });
+    },
+
+    async close() {
+      isClosed = true;
+      const running = worker;
+      if (!running) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      // Requests are handled in order, so writes posted before this one are answered first.
+      running.postMessage({ type: 'close' } satisfies WriterRequest);
+      const timer = setTimeout(() => void running.terminate(), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
   };
 }
