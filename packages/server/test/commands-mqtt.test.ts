@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { topics, type Command, type CommandMessage, type CommandStatus, type Session } from '@flotilla/protocol';
 import type { MqttClient } from 'mqtt';
+import { buildApp } from '../src/app.js';
+import { createLogger } from '../src/log.js';
+import { openStore } from '../src/store/database.js';
 import { connectDevice, eventually, run, startBrokerFixture, type BrokerFixture } from './broker-helpers.js';
 import { openLive } from './live-helpers.js';
 import type { TestDevice } from './telemetry-helpers.js';
@@ -180,3 +183,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+test('with two instances on one PostgreSQL and one bus, a command queued on one reaches the device connected to the other', async () => {
+  const fixture = await startBrokerFixture('postgres');
+  // A second instance: same database, same bus (as Redis would carry it), no MQTT listener of its own.
+  const log = createLogger(fixture.config);
+  const store = await openStore(fixture.config, log);
+  const other = await buildApp({ config: fixture.config, log, store, bus: fixture.bus });
+  try {
+    const device = await fixture.device();
+    const { client, inbox } = await listeningDevice(fixture, device);
+    const operator = await fixture.signIn(fixture.tenantId, 'operator');
+    const response = await other.inject({ method: 'POST', url: `/api/v1/devices/${device.id}/commands`, headers: { authorization: `Bearer ${operator.accessToken}` }, payload: { name: 'ping' } });
+    assert.equal(response.statusCode, 201, response.body);
+    await eventually(() => assert.deepEqual(inbox.map((entry) => entry.message.id), [response.json<Command>().id]));
+    await client.publishAsync(topics.commandResult(device.id, response.json<Command>().id), '{"status":"succeeded"}', { qos: 1 });
+    const seen = await other.inject({ url: `/api/v1/commands/${response.json<Command>().id}`, headers: { authorization: `Bearer ${operator.accessToken}` } });
+    assert.equal(seen.json<Command>().status, 'succeeded');
+    await client.endAsync();
+  } finally {
+    await other.close();
+    await fixture.close();
+  }
+});
