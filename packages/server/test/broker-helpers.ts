@@ -15,7 +15,7 @@ import { createMemoryBus, type Bus, type BusEvents } from '../src/bus/bus.js';
 import type { Config } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { openStore, type DialectName, type Store } from '../src/store/database.js';
-import { createTestDatabase, testConfig, type TestApp } from './helpers.js';
+import { createTestDatabase, testConfig, type TestApp, type TestDatabase } from './helpers.js';
 import { createDevice, createTenant, signInWithRole, type TestDevice } from './telemetry-helpers.js';
 
 /** A port nothing listens on right now. */
@@ -47,19 +47,25 @@ export interface BrokerFixture {
   signIn(tenantId?: string, role?: Role): Promise<Session>;
   /** Closes the app (broker, live sockets, store); the database stays until drop(). */
   stop(): Promise<void>;
+  /** Stops the app and starts a new one on the same database and MQTT port (a server restart). */
+  restart(): Promise<BrokerFixture>;
   drop(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Starts a server on a fresh database of the dialect. */
-export async function startBrokerFixture(dialect: DialectName, overrides: Partial<Record<keyof Config, string>> = {}): Promise<BrokerFixture> {
-  const database = await createTestDatabase(dialect);
-  const mqttPort = await freePort();
+export async function startBrokerFixture(
+  dialect: DialectName,
+  overrides: Partial<Record<keyof Config, string>> = {},
+  previous?: { database: TestDatabase; tenantId: string; mqttPort: number },
+): Promise<BrokerFixture> {
+  const database = previous?.database ?? (await createTestDatabase(dialect));
+  const mqttPort = previous?.mqttPort ?? (await freePort());
   const config = testConfig(database, { mqttHost: '127.0.0.1', mqttPort: String(mqttPort), ...overrides });
   const log = createLogger(config);
   const store = await openStore(config, log);
   await store.migrate();
-  const tenantId = await createTenant(store.db, 'Acme');
+  const tenantId = previous?.tenantId ?? (await createTenant(store.db, 'Acme'));
   const bus = createMemoryBus();
   const events: RecordedEvents = { telemetry: [], presence: [], deviceEvent: [], deviceChanged: [], command: [] };
   for (const name of Object.keys(events) as (keyof BusEvents)[]) bus.subscribe(name, (event) => (events[name] as unknown[]).push(event));
@@ -84,6 +90,10 @@ export async function startBrokerFixture(dialect: DialectName, overrides: Partia
       if (isStopped) return;
       isStopped = true;
       await app.close();
+    },
+    async restart() {
+      await fixture.stop();
+      return startBrokerFixture(dialect, overrides, { database, tenantId, mqttPort });
     },
     drop: () => database.drop(),
     async close() {

@@ -1,32 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { createLogger } from '../src/log.js';
 import { openStore } from '../src/store/database.js';
-import { createTestDatabase, dialects, SETUP_TOKEN, testConfig } from './helpers.js';
+import { startChild } from './child-server.js';
+import { createTestDatabase, dialects, testConfig } from './helpers.js';
 import { basicAuth, createDevice, createTenant, storedPoints } from './telemetry-helpers.js';
-
-const runner = fileURLToPath(new URL('./fixtures/run-server.ts', import.meta.url));
-
-/** Starts the server in a child process and resolves with its URL once it listens. */
-async function startChild(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', runner], {
-    env: { ...process.env, FLOTILLA_HTTP_HOST: '127.0.0.1', FLOTILLA_HTTP_PORT: '0', FLOTILLA_MQTT_PORT: '0', FLOTILLA_SETUP_TOKEN: SETUP_TOKEN, FLOTILLA_WEB_DIR: '', FLOTILLA_LOG_LEVEL: 'info', ...env },
-  });
-  child.stderr.resume();
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(buffer);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early with ${code}`)));
-  });
-  return { child, url };
-}
 
 for (const dialect of dialects) {
   test(`every telemetry point acknowledged before kill -9 is stored (${dialect})`, async () => {

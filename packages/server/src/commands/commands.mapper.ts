@@ -1,6 +1,6 @@
 import type { Command, CommandMessage, CommandStatus } from '@flotilla/protocol';
 import { iso, isoOrNull, parseJsonObject } from '../store/json.js';
-import type { CommandRow } from './commands.repository.js';
+import type { NewCommandRow } from './commands.repository.js';
 
 function parseOutput(text: string | null): unknown {
   if (text === null) return null;
@@ -12,7 +12,7 @@ function parseOutput(text: string | null): unknown {
 }
 
 /** A commands row as the API shows it. */
-export function toCommand(row: CommandRow): Command {
+export function toCommand(row: NewCommandRow): Command {
   return {
     id: row.id,
     deviceId: row.device_id,
@@ -33,7 +33,7 @@ export function toCommand(row: CommandRow): Command {
 }
 
 /** A commands row as its device receives it (MQTT and HTTP alike). */
-export function toCommandMessage(row: CommandRow): CommandMessage {
+export function toCommandMessage(row: NewCommandRow): CommandMessage {
   return {
     id: row.id,
     name: row.name,

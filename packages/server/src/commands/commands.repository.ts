@@ -1,9 +1,12 @@
 import type { CommandStatus } from '@flotilla/protocol';
-import type { Insertable, Kysely, Updateable } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import type { CommandsTable, Database } from '../store/schema.js';
 
+/** A command's columns as written, before the database numbers it. */
+export type NewCommandRow = Omit<CommandsTable, 'seq'>;
+
 /** A commands row as read. */
-export type CommandRow = Omit<CommandsTable, 'seq'> & { seq: number };
+export type CommandRow = NewCommandRow & { seq: number };
 
 /** What a command list is narrowed by; `beforeSeq` is the cursor (lists run newest first). */
 export interface CommandListFilter {
@@ -27,7 +30,7 @@ const INSERT_CHUNK_ROWS = 200;
 export function createCommandsRepository(db: Kysely<Database>) {
   return {
     /** Inserts commands in one transaction; they get `seq` in the order given. */
-    async insert(rows: Insertable<CommandsTable>[]): Promise<void> {
+    async insert(rows: NewCommandRow[]): Promise<void> {
       await db.transaction().execute(async (trx) => {
         for (let start = 0; start < rows.length; start += INSERT_CHUNK_ROWS) {
           await trx.insertInto('commands').values(rows.slice(start, start + INSERT_CHUNK_ROWS)).execute();

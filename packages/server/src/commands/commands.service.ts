@@ -30,11 +30,11 @@ import { appError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { newId } from '../store/ids.js';
 import { decodeCursor, pageOf } from '../store/pagination.js';
-import type { CommandsTable, Database } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
 import type { AuthenticatedDevice } from '../telemetry/device-auth.js';
 import { checkCommandParams } from './command-params.js';
 import type { CommandMetrics } from './command-metrics.js';
-import { createCommandsRepository, type CommandRow } from './commands.repository.js';
+import { createCommandsRepository, type CommandRow, type NewCommandRow } from './commands.repository.js';
 import { toCommand, toCommandMessage } from './commands.mapper.js';
 import { createPollWaiters } from './poll-waiters.js';
 
@@ -72,7 +72,7 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
   const waiters = createPollWaiters(bus);
 
   /** Tells the bus (and the metrics) about commands that changed status. */
-  function announce(rows: readonly CommandRow[], at = Date.now()): void {
+  function announce(rows: readonly NewCommandRow[], at = Date.now()): void {
     for (const row of rows) {
       const status = row.status as CommandStatus;
       if (FINAL_COMMAND_STATUSES.includes(status)) metrics.finished(status);
@@ -91,7 +91,7 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
   }
 
   /** The rows of new commands, one per device, sharing name, params and deadlines. */
-  function newRows(sender: CommandSender, deviceIds: readonly string[], body: SendCommandBody, batchId: string | null): Omit<CommandsTable, 'seq'>[] {
+  function newRows(sender: CommandSender, deviceIds: readonly string[], body: SendCommandBody, batchId: string | null): NewCommandRow[] {
     const now = Date.now();
     const params = JSON.stringify(checkCommandParams(body.name, body.params));
     const expiresAt = expiryOf(body, now);
@@ -117,10 +117,10 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
     }));
   }
 
-  async function queue(rows: Omit<CommandsTable, 'seq'>[]): Promise<void> {
+  async function queue(rows: NewCommandRow[]): Promise<void> {
     await repository.insert(rows);
     metrics.created(rows.length);
-    announce(rows.map((row) => ({ ...row, seq: 0 })));
+    announce(rows);
   }
 
   /** Moves a command by a device's result; retries once when another writer moved it first. */
@@ -176,10 +176,10 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
     /** Queues a command for one device of the tenant. */
     async send(sender: CommandSender, deviceId: string, body: SendCommandBody): Promise<Command> {
       await requireDevice(sender.tenantId, deviceId);
-      const rows = newRows(sender, [deviceId], body, null);
-      await queue(rows);
-      log.info({ commandId: rows[0]?.id, deviceId, name: body.name }, 'command queued');
-      return toCommand({ ...(rows[0] as Omit<CommandsTable, 'seq'>), seq: 0 });
+      const [row] = newRows(sender, [deviceId], body, null) as [NewCommandRow];
+      await queue([row]);
+      log.info({ commandId: row.id, deviceId, name: body.name }, 'command queued');
+      return toCommand(row);
     },
 
     /** Queues one command for each device of the tenant that the selector chooses (at most MAX_BULK_COMMAND_DEVICES). */
