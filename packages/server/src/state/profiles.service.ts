@@ -71,7 +71,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
 
   /** The profile list once `current` is replaced by `next` (either may be null: create, delete). */
   function replaced(all: readonly ProfilesTable[], current: ProfilesTable | null, next: ProfilesTable | null): ProfilesTable[] {
-    const others = all.filter((profile) => profile.id !== current?.id);
+    const others = all.filter((profile) => profile.id !== current?.id && profile.id !== next?.id);
     return next ? [...others, next] : others;
   }
 
