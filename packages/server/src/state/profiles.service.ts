@@ -15,7 +15,7 @@ import { decodeCursor, pageOf } from '../store/pagination.js';
 import type { Database, ProfilesTable } from '../store/schema.js';
 import { checkDocumentBounds, type DesiredState, type Recomputed } from './desired.js';
 import { applyStatePatch } from './documents.js';
-import { documentOf, effectiveOf, schemaOf } from './effective.js';
+import { documentOf, effectiveOf, layerOf, schemaOf } from './effective.js';
 import { createProfilesRepository } from './profiles.repository.js';
 import { authorColumns, authorOf, revisionDiff, revisionPage, revisionToRevert, type RevisionQuery } from './revisions.js';
 import { sealDocument, type SecretBox } from './secrets.js';
@@ -244,7 +244,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
       let total = 0;
       for (const device of await affectedDevices(db, tenantId, [current?.selector, next?.selector])) {
         const row = await states.find(device.id);
-        const layer = { document: documentOf(row?.layer ?? '{}'), schema: schemaOf(row?.layer_schema ?? null) };
+        const layer = layerOf(row);
         const before = effectiveOf(device.labels, all, layer);
         const changed = effectiveOf(device.labels, after, layer);
         const changes = redactedDiff(before.document, changed.document);

@@ -2,7 +2,7 @@
  * Delivery of the desired state over MQTT: the effective document is published retained on
  * `…/state/desired` (QoS 1) whenever its version changes. Aedes keeps retained messages in
  * memory only, so a device that subscribes before anything was published for it since start
- * (after a restart) gets its state published then.
+ * (after a restart) gets its state published then, unless nothing was ever declared for it.
  */
 import { topics, type DesiredStateMessage } from '@flotilla/protocol';
 import type { Broker } from '../broker/broker.js';
@@ -41,9 +41,11 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
     });
   }
 
-  function refresh(deviceId: string): void {
+  /** Publishes the current message; on a subscription, version 0 (nothing ever declared) is not sent. */
+  function refresh(deviceId: string, isSubscription = false): void {
     enqueue(deviceId, async () => {
       const message = await messageFor(deviceId);
+      if (isSubscription && message.version === 0) return;
       await broker.publish(topics.stateDesired(deviceId), JSON.stringify(message), { qos: 1, retain: true });
       publishedSinceStart.add(deviceId);
     });
@@ -51,7 +53,7 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
 
   broker.onSubscribe((device, filters) => {
     if (publishedSinceStart.has(device.id)) return;
-    if (filters.some((filter) => topicMatches(filter, topics.stateDesired(device.id)))) refresh(device.id);
+    if (filters.some((filter) => topicMatches(filter, topics.stateDesired(device.id)))) refresh(device.id, true);
   });
 
   // A deleted device's retained message goes too: an empty retained payload clears it [MQTT-3.3.1-10].
@@ -61,5 +63,5 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
     enqueue(event.deviceId, () => broker.publish(topics.stateDesired(event.deviceId), '', { qos: 1, retain: true }));
   });
 
-  return { refresh, stop: unsubscribe };
+  return { refresh: (deviceId) => refresh(deviceId), stop: unsubscribe };
 }
