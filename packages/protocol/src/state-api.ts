@@ -178,9 +178,6 @@ export type Profile = Static<typeof ProfileSchema>;
 /** A page of profiles, by name. */
 export const ProfilePageSchema = PageSchema(ProfileSchema);
 
-/** `GET /profiles`. */
-export const ProfileListQuerySchema = Type.Composite([PageQuerySchema], { additionalProperties: false });
-
 /** `POST /profiles/preview`: a profile change to try without saving it. */
 export const ProfilePreviewBodySchema = Type.Object(
   {

@@ -112,6 +112,9 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const db = store.db;
+  const stateLog = log.child({ feature: 'state' });
+  // First, before anything starts: a wrong key stops start-up with nothing to clean up.
+  const box = createSecretBox(await loadSecretKey({ config, db, log: stateLog }));
   const metrics = createMetrics();
   const audit = createAuditService({ repository: createAuditRepository(db), log: log.child({ feature: 'audit' }) });
   const auth = createAuthService({ db, config, log: log.child({ feature: 'auth' }) });
@@ -149,8 +152,6 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   });
   await broker.start();
   app.decorate('broker', broker);
-  const stateLog = log.child({ feature: 'state' });
-  const box = createSecretBox(await loadSecretKey({ config, db, log: stateLog }));
   const stateHistory = config.stateGit ? createStateHistory({ dataDir: config.dataDir, log: stateLog }) : null;
   const stateDelivery = createStateDelivery({ broker, bus, log: stateLog, messageFor: (deviceId) => desired.messageFor(deviceId) });
   const desired = createDesiredState({ db, box, bus, log: stateLog, delivery: stateDelivery });

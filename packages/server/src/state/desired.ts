@@ -12,7 +12,7 @@ import { jsonDepth } from '../devices/merge-patch.js';
 import type { Logger } from '../log.js';
 import type { Database, ProfilesTable } from '../store/schema.js';
 import { documentHash } from './documents.js';
-import { documentOf, effectiveOf, schemaOf, type Effective, type LayerContent } from './effective.js';
+import { documentOf, effectiveOf, layerOf, type Effective, type LayerContent } from './effective.js';
 import { revealDocument, type SecretBox } from './secrets.js';
 import { createStateRepository, type StateDevice } from './state.repository.js';
 
@@ -54,7 +54,7 @@ export function createDesiredState({ db, box, bus, log, delivery }: { db: Kysely
     async recompute(trx: Kysely<Database>, device: StateDevice, profiles: readonly ProfilesTable[], layer?: LayerContent): Promise<Recomputed> {
       const repository = createStateRepository(trx);
       const row = await repository.lock(device.id);
-      const content = layer ?? { document: documentOf(row.layer), schema: schemaOf(row.layer_schema) };
+      const content = layer ?? layerOf(row);
       const effective = effectiveOf(device.labels, profiles, content);
       const hash = documentHash(effective.document);
       const base = { tenantId: device.tenant_id, deviceId: device.id, effective };

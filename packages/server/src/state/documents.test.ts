@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyStatePatch, canonicalJson, diffDocuments, documentHash, mergeLayers } from './documents.js';
 import { createSecretBox, redactDocument, revealDocument, sealDocument } from './secrets.js';
-import { topicMatches } from './state-delivery.js';
+import { topicMatches } from '../broker/acl.js';
 
 const base = { type: 'profile' as const, id: 'prf_1', name: 'base' };
 const site = { type: 'profile' as const, id: 'prf_2', name: 'site' };

@@ -4,7 +4,7 @@
  */
 import { matchesSelector, parseSelector, type JsonObject, type LabelRequirement } from '@flotilla/protocol';
 import { parseJsonObject } from '../store/json.js';
-import type { ProfilesTable } from '../store/schema.js';
+import type { DeviceStatesTable, ProfilesTable } from '../store/schema.js';
 import { mergeLayers, type StateLayer } from './documents.js';
 import type { DeclaredSchema } from './settings-schema.js';
 
@@ -50,6 +50,11 @@ export function documentOf(text: string): JsonObject {
 /** A stored schema column as an object, or null. */
 export function schemaOf(text: string | null): JsonObject | null {
   return parseJsonObject<JsonObject>(text);
+}
+
+/** A device's own layer from its state row (none yet: empty). */
+export function layerOf(row: Pick<DeviceStatesTable, 'layer' | 'layer_schema'> | undefined): LayerContent {
+  return { document: documentOf(row?.layer ?? '{}'), schema: schemaOf(row?.layer_schema ?? null) };
 }
 
 /** Merges a device's profiles and its own layer. */

@@ -10,7 +10,7 @@ import {
   ProfilePreviewBodySchema,
   ProfilePreviewSchema,
   ProfileSchema,
-  RevisionQuery,
+  PageQuery,
   StateDiffQuerySchema,
   StateDiffSchema,
   StateRevertBodySchema,
@@ -24,7 +24,7 @@ export function profilesRoutes({ profiles }: { profiles: ProfilesService }): Fas
   return async (app) => {
     app.get(
       '/profiles',
-      { config: { access: 'viewer' }, schema: { tags, summary: 'List profiles by name', querystring: RevisionQuery, response: { 200: ProfilePageSchema, ...errors } } },
+      { config: { access: 'viewer' }, schema: { tags, summary: 'List profiles by name', querystring: PageQuery, response: { 200: ProfilePageSchema, ...errors } } },
       async (request) => profiles.list(request.principal!.tenantId, request.query),
     );
 
@@ -98,7 +98,7 @@ export function profilesRoutes({ profiles }: { profiles: ProfilesService }): Fas
       '/profiles/:id/history',
       {
         config: { access: 'viewer' },
-        schema: { tags, summary: 'Revisions of a profile, newest first', params: ProfileIdParams, querystring: RevisionQuery, response: { 200: StateRevisionPageSchema, ...errors } },
+        schema: { tags, summary: 'Revisions of a profile, newest first', params: ProfileIdParams, querystring: PageQuery, response: { 200: StateRevisionPageSchema, ...errors } },
       },
       async (request) => profiles.history(request.principal!.tenantId, request.params.id, request.query),
     );

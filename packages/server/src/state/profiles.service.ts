@@ -15,7 +15,7 @@ import { decodeCursor, pageOf } from '../store/pagination.js';
 import type { Database, ProfilesTable } from '../store/schema.js';
 import { checkDocumentBounds, type DesiredState, type Recomputed } from './desired.js';
 import { applyStatePatch } from './documents.js';
-import { documentOf, effectiveOf, schemaOf } from './effective.js';
+import { documentOf, effectiveOf, layerOf, schemaOf } from './effective.js';
 import { createProfilesRepository } from './profiles.repository.js';
 import { authorColumns, authorOf, revisionDiff, revisionPage, revisionToRevert, type RevisionQuery } from './revisions.js';
 import { sealDocument, type SecretBox } from './secrets.js';
@@ -71,7 +71,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
 
   /** The profile list once `current` is replaced by `next` (either may be null: create, delete). */
   function replaced(all: readonly ProfilesTable[], current: ProfilesTable | null, next: ProfilesTable | null): ProfilesTable[] {
-    const others = all.filter((profile) => profile.id !== current?.id);
+    const others = all.filter((profile) => profile.id !== current?.id && profile.id !== next?.id);
     return next ? [...others, next] : others;
   }
 
@@ -244,7 +244,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
       let total = 0;
       for (const device of await affectedDevices(db, tenantId, [current?.selector, next?.selector])) {
         const row = await states.find(device.id);
-        const layer = { document: documentOf(row?.layer ?? '{}'), schema: schemaOf(row?.layer_schema ?? null) };
+        const layer = layerOf(row);
         const before = effectiveOf(device.labels, all, layer);
         const changed = effectiveOf(device.labels, after, layer);
         const changes = redactedDiff(before.document, changed.document);

@@ -38,6 +38,19 @@ async function storedFingerprint(db: Kysely<Database>): Promise<string | null> {
   return row?.value ?? null;
 }
 
+/** Writes a new key file (mode 0600); a server starting beside this one may have written it first. */
+function makeKeyFile(file: string, dataDir: string): Buffer {
+  const key = randomBytes(32);
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return decodeKey(readFileSync(file, 'utf8'));
+  }
+}
+
 /** Loads (or at first start makes) the key, and checks it against the database's fingerprint. */
 export async function loadSecretKey({ config, db, log }: { config: Pick<Config, 'secretKey' | 'dataDir' | 'databaseUrl'>; db: Kysely<Database>; log: Logger }): Promise<Buffer> {
   const file = join(config.dataDir, SECRET_KEY_FILE);
@@ -58,11 +71,9 @@ export async function loadSecretKey({ config, db, log }: { config: Pick<Config, 
         `${where} holds secrets sealed with a key this server does not have: set FLOTILLA_SECRET_KEY (--secret-key) to the key the other instances use, or put their ${SECRET_KEY_FILE} in ${config.dataDir}`,
       );
     }
-    key = randomBytes(32);
-    mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    key = makeKeyFile(file, config.dataDir);
     source = file;
-    log.info({ file }, 'secret key made; keep it with backups of the database');
+    log.info({ file }, 'secret key ready; keep it with backups of the database');
     if (config.databaseUrl) log.warn({ file }, 'other instances on this database need the same key: set FLOTILLA_SECRET_KEY to the contents of this file');
   }
   const fingerprint = fingerprintOf(key);

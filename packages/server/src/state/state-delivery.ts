@@ -2,25 +2,14 @@
  * Delivery of the desired state over MQTT: the effective document is published retained on
  * `…/state/desired` (QoS 1) whenever its version changes. Aedes keeps retained messages in
  * memory only, so a device that subscribes before anything was published for it since start
- * (after a restart) gets its state published then.
+ * (after a restart) gets its state published then, unless nothing was ever declared for it.
  */
 import { topics, type DesiredStateMessage } from '@flotilla/protocol';
+import { topicMatches } from '../broker/acl.js';
 import type { Broker } from '../broker/broker.js';
 import type { Bus } from '../bus/bus.js';
 import type { Logger } from '../log.js';
 import type { StateDelivery } from './desired.js';
-
-/** True when an MQTT topic filter matches a topic (`+` one level, `#` the rest) [MQTT-4.7.1]. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const filterLevels = filter.split('/');
-  const topicLevels = topic.split('/');
-  for (let index = 0; index < filterLevels.length; index++) {
-    const level = filterLevels[index];
-    if (level === '#') return true;
-    if (index >= topicLevels.length || (level !== '+' && level !== topicLevels[index])) return false;
-  }
-  return filterLevels.length === topicLevels.length;
-}
 
 /** Creates the delivery; `messageFor` reads a device's current message from the store. */
 export function createStateDelivery({ broker, bus, log, messageFor }: {
@@ -41,9 +30,11 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
     });
   }
 
-  function refresh(deviceId: string): void {
+  /** Publishes the current message; on a subscription, version 0 (nothing ever declared) is not sent. */
+  function refresh(deviceId: string, isSubscription = false): void {
     enqueue(deviceId, async () => {
       const message = await messageFor(deviceId);
+      if (isSubscription && message.version === 0) return;
       await broker.publish(topics.stateDesired(deviceId), JSON.stringify(message), { qos: 1, retain: true });
       publishedSinceStart.add(deviceId);
     });
@@ -51,7 +42,7 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
 
   broker.onSubscribe((device, filters) => {
     if (publishedSinceStart.has(device.id)) return;
-    if (filters.some((filter) => topicMatches(filter, topics.stateDesired(device.id)))) refresh(device.id);
+    if (filters.some((filter) => topicMatches(filter, topics.stateDesired(device.id)))) refresh(device.id, true);
   });
 
   // A deleted device's retained message goes too: an empty retained payload clears it [MQTT-3.3.1-10].
@@ -61,5 +52,5 @@ export function createStateDelivery({ broker, bus, log, messageFor }: {
     enqueue(event.deviceId, () => broker.publish(topics.stateDesired(event.deviceId), '', { qos: 1, retain: true }));
   });
 
-  return { refresh, stop: unsubscribe };
+  return { refresh: (deviceId) => refresh(deviceId), stop: unsubscribe };
 }

@@ -10,7 +10,7 @@ import {
   PatchDeviceStateBodySchema,
   PutDeviceStateBodySchema,
   ReportedAcceptedSchema,
-  RevisionQuery,
+  PageQuery,
   StateDiffQuerySchema,
   StateDiffSchema,
   StateDriftPageSchema,
@@ -64,7 +64,7 @@ export function stateRoutes({ state, authenticateDevice }: { state: StateService
       '/devices/:id/state/history',
       {
         config: { access: 'viewer' },
-        schema: { tags, summary: "Revisions of a device's own layer, newest first", params: DeviceIdParams, querystring: RevisionQuery, response: { 200: StateRevisionPageSchema, ...errors } },
+        schema: { tags, summary: "Revisions of a device's own layer, newest first", params: DeviceIdParams, querystring: PageQuery, response: { 200: StateRevisionPageSchema, ...errors } },
       },
       async (request) => state.history(request.principal!.tenantId, request.params.id, request.query),
     );

@@ -26,8 +26,8 @@ export { DeviceIdParams };
 
 export const ProfileIdParams = Type.Object({ id: ResourceId }, { additionalProperties: false });
 
-/** A page of revisions. */
-export const RevisionQuery = Type.Composite([PageQuerySchema], { additionalProperties: false });
+/** A page of a list (revisions, profiles). */
+export const PageQuery = Type.Composite([PageQuerySchema], { additionalProperties: false });
 
 /** `DELETE /profiles/{id}?message=`. */
 export const DeleteProfileQuery = Type.Object({ message: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });

@@ -30,7 +30,7 @@ import type { Database } from '../store/schema.js';
 import type { AuthenticatedDevice } from '../telemetry/device-auth.js';
 import { checkDocumentBounds, MAX_STATE_DEPTH, type DesiredState } from './desired.js';
 import { applyStatePatch } from './documents.js';
-import { documentOf, effectiveOf, schemaOf, type Effective, type LayerContent } from './effective.js';
+import { documentOf, effectiveOf, layerOf, schemaOf, type Effective, type LayerContent } from './effective.js';
 import { createProfilesRepository } from './profiles.repository.js';
 import { authorColumns, authorOf, revisionDiff, revisionPage, revisionToRevert, type Author, type RevisionQuery } from './revisions.js';
 import { redactDocument, sealDocument, type SecretBox } from './secrets.js';
@@ -88,7 +88,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
       const device = await states.findDevice(tenantId, deviceId);
       if (!device) throw appError('DEVICE_NOT_FOUND', `no device ${deviceId} in your tenant`);
       const row = await states.lock(device.id);
-      const next = build({ document: documentOf(row.layer), schema: schemaOf(row.layer_schema) });
+      const next = build(layerOf(row));
       checkDocumentBounds(next.document, 'body/state');
       if (next.schema) schemas.check(next.schema, 'body/schema');
       const result = await desired.recompute(trx, device, await createProfilesRepository(trx).all(tenantId), next);
@@ -161,7 +161,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
     async get(tenantId: string, deviceId: string): Promise<DeviceState> {
       const device = await findDevice(tenantId, deviceId);
       const row = await repository.find(device.id);
-      const layer = { document: documentOf(row?.layer ?? '{}'), schema: schemaOf(row?.layer_schema ?? null) };
+      const layer = layerOf(row);
       const effective = effectiveOf(device.labels, await createProfilesRepository(db).all(tenantId), layer);
       return {
         deviceId: device.id,
