@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerAuthCommands } from './commands/auth.js';
+import { registerCmdCommands } from './commands/cmd.js';
 import { registerClaimCommands } from './commands/claims.js';
 import { registerDevicesCommands } from './commands/devices.js';
 import { registerEnrollmentTokensCommands } from './commands/enrollment-tokens.js';
@@ -44,6 +45,7 @@ export function createProgram(context: CliContext): Command {
   registerTelemetryCommands(program, context);
   registerStateCommands(program, context);
   registerProfilesCommands(program, context);
+  registerCmdCommands(program, context);
   registerEnrollmentTokensCommands(program, context);
   registerClaimCommands(program, context);
   registerTokensCommands(program, context);
