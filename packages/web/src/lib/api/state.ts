@@ -32,6 +32,9 @@ export function revertDeviceState(fetch: Fetch, deviceId: string, revision: numb
   return api.request(fetch, statePath(deviceId, '/revert'), { method: 'POST', body: { revision, message } });
 }
 
+/** Devices in drift per page of the Drift view. */
+export const DRIFT_PAGE_SIZE = 100;
+
 /** A page of devices in drift (behind their desired version, or failed to apply it), by id. */
 export function listDrift(fetch: Fetch, query: { selector?: string; cursor?: string | null; limit?: number } = {}): Promise<Page<StateDriftItem>> {
   return api.request(fetch, '/state/drift', { query: { ...query } });
