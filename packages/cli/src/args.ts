@@ -1,6 +1,6 @@
 /**
- * Parsers for what users type: labels, label changes, durations, counts, roles, JSON and server
- * addresses. Each throws a usage error (exit 2) that quotes the bad input.
+ * Parsers for what users type: labels, label changes, durations, counts, roles, JSON, command
+ * params and server addresses. Each throws a usage error (exit 2) that quotes the bad input.
  */
 import { labelKeyProblem, labelValueProblem, ROLES, type Role } from '@flotilla/protocol';
 import { usageError } from './errors.js';
@@ -69,6 +69,25 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
+/** Parses a duration for the named option (`--timeout 30s`) into milliseconds, at most `maxMs`. */
+export function parseDurationMs(text: string, name: string, maxMs: number): number {
+  let milliseconds: number;
+  try {
+    milliseconds = parseDuration(text) * 1000;
+  } catch {
+    throw usageError(`${name} must be a number and a unit, such as 30s, 15m, 2h or 7d, not "${text}"`);
+  }
+  if (milliseconds > maxMs) throw usageError(`${name} must be at most ${maxMs / 86_400_000}d, not "${text}"`);
+  return milliseconds;
+}
+
+/** Parses a whole number, negative too, from `min` to `max` for the named option. */
+export function parseInteger(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || value < min || value > max) throw usageError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
 /** Parses a whole number of at least 1 (optionally at most `max`) for the named option. */
 export function parsePositiveInteger(text: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
   const value = Number(text);
@@ -95,6 +114,21 @@ export function parseJsonObject(text: string, name: string): Record<string, unkn
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw usageError(`${name} must be a JSON object such as {"rack":4}`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * Parses a command param `key=value`. The value is taken as JSON where it parses (`5`, `true`,
+ * `null`, `[1,2]`, `"05"`), else as the string it is (`app=web`).
+ */
+export function parseCommandParam(text: string): [string, unknown] {
+  const separator = text.indexOf('=');
+  if (separator <= 0) throw usageError(`malformed --param "${text}": expected key=value, e.g. delaySeconds=10`);
+  const raw = text.slice(separator + 1);
+  try {
+    return [text.slice(0, separator), JSON.parse(raw) as unknown];
+  } catch {
+    return [text.slice(0, separator), raw];
+  }
 }
 
 /** Checks a server address and drops a trailing slash: `http://host:8080`. */

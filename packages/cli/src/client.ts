@@ -29,8 +29,9 @@ export interface ApiClient {
   readonly server: string;
   get<T>(path: string, query?: Query): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
-  delete(path: string): Promise<void>;
+  delete(path: string, query?: Query): Promise<void>;
   /** Follows `nextCursor` until the list ends, returning every item. */
   listAll<T>(path: string, query?: Query): Promise<T[]>;
   /** GETs a text answer (CSV) and hands it to `write` piece by piece as it arrives. */
@@ -122,8 +123,9 @@ export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.
     server,
     get: (path, query) => request('GET', path, query),
     post: (path, body) => request('POST', path, undefined, body ?? {}),
+    put: (path, body) => request('PUT', path, undefined, body),
     patch: (path, body) => request('PATCH', path, undefined, body),
-    delete: (path) => request('DELETE', path),
+    delete: (path, query) => request('DELETE', path, query),
     async listAll<T>(path: string, query: Query = {}) {
       const items: T[] = [];
       let cursor: string | undefined;

@@ -13,6 +13,8 @@ export interface OutputStreams {
 
 /** The CLI's printer. */
 export interface Output {
+  /** True when results may be coloured: stdout is a terminal (or FORCE_COLOR is set) and NO_COLOR is not. */
+  readonly colors: boolean;
   /** Prints a value as indented JSON on stdout. */
   json(value: unknown): void;
   /** Prints rows as an aligned table on stdout, or `empty` on stderr when there are none. */
@@ -35,10 +37,14 @@ export interface Output {
 }
 
 /** Creates the printer over the given streams. */
-export function createOutput(streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr }): Output {
+export function createOutput(
+  streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Output {
   const out = (text: string) => void streams.stdout.write(text);
   const err = (text: string) => void streams.stderr.write(text);
   return {
+    colors: hasColors(streams.stdout, env),
     json: (value) => out(`${JSON.stringify(value, null, 2)}\n`),
     table(columns, rows, empty) {
       if (rows.length === 0) err(`${empty}\n`);
@@ -53,6 +59,13 @@ export function createOutput(streams: OutputStreams = { stdout: process.stdout, 
     writeOut: out,
     writeErr: err,
   };
+}
+
+// The conventions of https://no-color.org and FORCE_COLOR, as most command-line tools honour them.
+function hasColors(stream: NodeJS.WritableStream, env: Readonly<Record<string, string | undefined>>): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0';
+  return Boolean((stream as { isTTY?: boolean }).isTTY) && env.TERM !== 'dumb';
 }
 
 /** The one line an error prints as. */

@@ -163,3 +163,28 @@ function deviceDetails(device: Device): [string, string][] {
     ['inventory', device.inventory ? JSON.stringify(device.inventory, null, 2) : '-'],
   ];
 }
+
+/** Names of devices by id, for lines that show events of many devices. */
+export interface DeviceNames {
+  of(deviceId: string): Promise<string>;
+}
+
+/** Device names by id, looked up once each; a device that cannot be read shows as its id. */
+export function createDeviceNames(client: ApiClient, known: Map<string, string> = new Map()): DeviceNames {
+  const lookups = new Map<string, Promise<string>>();
+  return {
+    of(deviceId: string): Promise<string> {
+      const name = known.get(deviceId);
+      if (name !== undefined) return Promise.resolve(name);
+      let lookup = lookups.get(deviceId);
+      if (!lookup) {
+        lookup = client.get<{ name: string }>(`/devices/${segment(deviceId)}`).then(
+          (device) => device.name,
+          () => deviceId,
+        );
+        lookups.set(deviceId, lookup);
+      }
+      return lookup;
+    },
+  };
+}

@@ -5,13 +5,12 @@
 import { LIVE_EVENTS, type LiveEventName, type LiveServerMessage, type LiveSubscribe } from '@flotilla/protocol';
 import type { Command } from 'commander';
 import { parseList } from '../args.js';
-import type { ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, liveStreamClosed, usageError } from '../errors.js';
 import { formatClock, formatValue } from '../format.js';
 import { openLiveStream } from '../live-stream.js';
-import { checkSelector, resolveDevice } from './devices.js';
-import { segment, withJson, type JsonOptions } from './shared.js';
+import { checkSelector, createDeviceNames, resolveDevice } from './devices.js';
+import { withJson, type JsonOptions } from './shared.js';
 
 /** A message that reports an event of a device. */
 type LiveEventMessage = Extract<LiveServerMessage, { deviceId: string }>;
@@ -48,7 +47,7 @@ async function tail(context: CliContext, references: string[], options: TailOpti
   if (options.selector !== undefined) checkSelector(options.selector);
   const client = context.connect();
   const devices = await Promise.all(references.map((reference) => resolveDevice(client, reference)));
-  const names = createNameBook(client, new Map(devices.map((device) => [device.id, device.name])));
+  const names = createDeviceNames(client, new Map(devices.map((device) => [device.id, device.name])));
   const { output } = context;
 
   // Set by a server error; an object, as TypeScript does not follow assignments made in callbacks.
@@ -112,26 +111,6 @@ export function eventLines(message: LiveEventMessage, name: string): string[] {
   const byTime = new Map<number, string[]>();
   for (const point of message.points) byTime.set(point.ts, [...(byTime.get(point.ts) ?? []), `${point.key}=${formatValue(point.value)}`]);
   return [...byTime.entries()].sort(([a], [b]) => a - b).map(([ts, readings]) => `${formatClock(ts)} ${name} ${readings.join(' ')}`);
-}
-
-/** Device names by id, looked up once each; a device that cannot be read shows as its id. */
-function createNameBook(client: ApiClient, known: Map<string, string>) {
-  const lookups = new Map<string, Promise<string>>();
-  return {
-    of(deviceId: string): Promise<string> {
-      const name = known.get(deviceId);
-      if (name !== undefined) return Promise.resolve(name);
-      let lookup = lookups.get(deviceId);
-      if (!lookup) {
-        lookup = client.get<{ name: string }>(`/devices/${segment(deviceId)}`).then(
-          (device) => device.name,
-          () => deviceId,
-        );
-        lookups.set(deviceId, lookup);
-      }
-      return lookup;
-    },
-  };
 }
 
 function describe(references: string[], options: TailOptions): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLabelLines, sortedLabels } from './labels.js';
+import { parseLabelLines, selectorProblem, sortedLabels } from './labels.js';
 
 test('parses key=value lines, skipping blank lines and trimming spaces', () => {
   assert.deepEqual(parseLabelLines('site=oslo\n\n  role = gateway \r\nempty=\n'), {
@@ -24,4 +24,11 @@ test('sorts labels by key for display', () => {
     ['site', 'oslo'],
     ['zone', 'a'],
   ]);
+});
+
+test('a selector typed into a form is checked, an empty one choosing every device', () => {
+  assert.equal(selectorProblem(''), null);
+  assert.equal(selectorProblem('site=oslo,role!=gateway'), null);
+  assert.match(selectorProblem('site=oslo,') ?? '', /empty requirement/);
+  assert.match(selectorProblem('tier in (a') ?? '', /parentheses/);
 });

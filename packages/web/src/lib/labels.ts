@@ -1,5 +1,5 @@
 /** Labels as people type them in forms: one `key=value` per line. */
-import { labelKeyProblem, labelValueProblem, type Labels } from '@flotilla/protocol';
+import { labelKeyProblem, labelValueProblem, parseSelector, type Labels } from '@flotilla/protocol';
 
 /** The labels parsed from text, or the problems that stop it from parsing. */
 export type ParsedLabels = { labels: Labels; problems: [] } | { labels: null; problems: string[] };
@@ -38,4 +38,14 @@ export function labelProblem(key: string, value: string): string | null {
 /** Labels sorted by key, as `[key, value]` pairs for display. */
 export function sortedLabels(labels: Labels): [string, string][] {
   return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** What is wrong with a label selector typed into a form, or null; an empty one selects every device. */
+export function selectorProblem(selector: string): string | null {
+  try {
+    parseSelector(selector);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }

@@ -48,7 +48,7 @@ export const SESSION_ENDED = 'SESSION_ENDED';
 
 /** Options of one request. */
 export interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Sent as JSON. */
   body?: unknown;
   /** Added to the URL; empty strings, null and undefined are left out. */

@@ -17,7 +17,7 @@ export interface LiveFilter {
 }
 
 /** An event the server sends for a subscription. */
-export type LiveEvent = Extract<LiveServerMessage, { type: 'telemetry' | 'presence' | 'deviceEvent' }>;
+export type LiveEvent = Extract<LiveServerMessage, { type: 'telemetry' | 'presence' | 'deviceEvent' | 'command' }>;
 
 /**
  * The connection's state: `connecting` (first try, or again after a drop), `open`, `waiting`
@@ -126,7 +126,7 @@ async function connect(): Promise<void> {
     } catch {
       return;
     }
-    if (data.type === 'telemetry' || data.type === 'presence' || data.type === 'deviceEvent') {
+    if (data.type === 'telemetry' || data.type === 'presence' || data.type === 'deviceEvent' || data.type === 'command') {
       subscribers.get(data.subscription)?.onEvent(data);
     } else if (data.type === 'error' && data.code === 'UNAUTHENTICATED') {
       mustRenew = true;
