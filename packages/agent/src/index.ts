@@ -1,0 +1,2 @@
+/** @flotilla/agent: the program that runs on a device. */
+export { PROTOCOL_VERSION } from '@flotilla/sdk';

@@ -1,0 +1,2 @@
+/** @flotilla/sdk: device-side client of the Flotilla device protocol. */
+export { PROTOCOL_VERSION } from './version.js';
