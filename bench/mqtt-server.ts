@@ -6,6 +6,7 @@
  *   { type: 'devices', count }  → { type: 'devices', devices: [{ id, secret }] }   (made in the store)
  *   { type: 'points' }          → { type: 'points', count }                        (rows in telemetry_points)
  *   { type: 'memory' }          → { type: 'memory', rssKb, heapUsedKb }            (after a full GC)
+ *   { type: 'ingest' }          → { type: 'ingest', batches, messages }            (committed so far, from /metrics)
  *   { type: 'stop' }            → closes the server, removes the data and exits
  *
  * It exits by itself when the parent goes away (IPC disconnect), so no server outlives a run.
@@ -23,14 +24,15 @@ import { hashSecret, newSecret } from '../packages/server/src/store/ids.js';
 const TENANT = 'ten_bench';
 
 /** Messages the parent sends. */
-export type ServerRequest = { type: 'devices'; count: number } | { type: 'points' } | { type: 'memory' } | { type: 'stop' };
+export type ServerRequest = { type: 'devices'; count: number } | { type: 'points' } | { type: 'memory' } | { type: 'ingest' } | { type: 'stop' };
 
 /** Messages this process sends back; 'ready' first, once it listens. */
 export type ServerReply =
   | { type: 'ready'; mqttPort: number; pid: number }
   | { type: 'devices'; devices: { id: string; secret: string }[] }
   | { type: 'points'; count: number }
-  | { type: 'memory'; rssKb: number; heapUsedKb: number };
+  | { type: 'memory'; rssKb: number; heapUsedKb: number }
+  | { type: 'ingest'; batches: number; messages: number };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-mqtt-'));
 const config = parseConfig({
@@ -77,6 +79,13 @@ function memory(): ServerReply {
   return { type: 'memory', rssKb: Math.round(usage.rss / 1024), heapUsedKb: Math.round(usage.heapUsed / 1024) };
 }
 
+/** Ingest transactions and messages committed so far, as Prometheus sees them. */
+async function ingestCounts(): Promise<ServerReply> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const counter = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { type: 'ingest', batches: counter('flotilla_telemetry_batches_total'), messages: counter('flotilla_telemetry_messages_total') };
+}
+
 let isStopping = false;
 async function stop(): Promise<void> {
   if (isStopping) return;
@@ -96,6 +105,7 @@ process.on('message', (request: ServerRequest) => {
   if (request.type === 'devices') reply({ type: 'devices', devices: createDevices(request.count) });
   else if (request.type === 'points') reply({ type: 'points', count: Number(sqlite.prepare('select count(*) from telemetry_points').pluck().get()) });
   else if (request.type === 'memory') reply(memory());
+  else if (request.type === 'ingest') void ingestCounts().then(reply);
   else void stop();
 });
 process.on('disconnect', () => void stop());

@@ -4,22 +4,27 @@
  *       message) as fast as PUBACKs allow; a PUBACK means the points are committed to SQLite;
  *   (f) the same load into the machine's Mosquitto (127.0.0.1:1883) with one idle subscriber:
  *       the transport ceiling, and the ratio Flotilla / Mosquitto;
- *   (g) idle authenticated device connections: server RSS per connection, connects a second.
+ *   (g) idle authenticated device connections: server RSS per connection, connects a second;
+ *   (h) a fleet held: 10,000 devices, one connection each, one QoS 1 message of 3 values a
+ *       second each, spread over the second; PUBACK latency, server RSS and CPU.
  * Three processes: this one coordinates, bench/mqtt-server.ts is the server, bench/mqtt-load.ts
- * the load, so that each one's CPU time and memory can be read apart.
+ * the load (several of them for (h) if asked), so that each one's CPU time and memory can be
+ * read apart. (h) has a server of its own, so that its peak RSS is its own.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
-import type { FirehoseClient, LoadReply, LoadRequest } from './mqtt-load.js';
+import { LATE_MS, type FirehoseClient, type FleetDevice, type FleetRunReply, type LoadReply, type LoadRequest } from './mqtt-load.js';
 import type { ServerReply, ServerRequest } from './mqtt-server.js';
-import { grouped } from './stats.js';
+import { grouped, quantile } from './stats.js';
 
 const CONNECTIONS = 10;
 const VALUES_PER_MESSAGE = 10;
 const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
+/** (h): temperature, humidity, battery. */
+const POINTS_PER_FLEET_MESSAGE = 3;
 
 /** One line of the results table. */
 export interface MqttRow {
@@ -34,6 +39,15 @@ export interface MqttOptions {
   windows: number[];
   idleTarget: number;
   idleBudgetMs: number;
+  cpuProfileDir?: string;
+}
+
+/** What (h) runs: `devices` publishing for `warmupMs` + `windowMs`, driven by `loaders` load processes. */
+export interface FleetOptions {
+  devices: number;
+  loaders: number;
+  warmupMs: number;
+  windowMs: number;
   cpuProfileDir?: string;
 }
 
@@ -77,6 +91,18 @@ function cpuMsOf(pid: number | null): number | null {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+/** A kB field of /proc/{pid}/status (VmRSS, VmHWM: the peak RSS); null if unreadable. */
+function statusKbOf(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith(`${field}:`));
+    return line ? Number(line.split(/\s+/)[1]) : null;
   } catch {
     return null;
   }
@@ -202,4 +228,124 @@ async function idleConnections(server: Child<ServerRequest, ServerReply>, load: 
     },
     { measure: '(g) device connects a second, authentication included, 100 at a time', result: `**${grouped(reply.opened / reply.seconds)}/s** (${grouped(reply.opened / (cpuMs / 1000))} per server CPU-second)`, target: '≥ 1,000/s' },
   ];
+}
+
+/** Epoch milliseconds, on the clock the load processes schedule by. */
+const now = () => performance.timeOrigin + performance.now();
+const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - now())));
+const megabytes = (kb: number | null) => (kb === null ? 'unreadable' : `${grouped(kb / 1024)} MB`);
+
+/** (h) The fleet: connect every device, then one message a second each; returns the table rows. */
+export async function runFleetBenchmark(options: FleetOptions): Promise<MqttRow[]> {
+  const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+  const server = await start<ServerRequest, ServerReply>('./mqtt-server.ts', profile);
+  const loaders = await Promise.all(Array.from({ length: options.loaders }, () => start<LoadRequest, LoadReply>('./mqtt-load.ts', [])));
+  try {
+    if (server.ready.type !== 'ready') throw new Error('the server did not start');
+    const { mqttPort, pid: serverPid } = server.ready;
+    const made = await server.ask({ type: 'devices', count: options.devices }, 300_000);
+    if (made.type !== 'devices') throw new Error('no devices');
+    // Device i publishes at i/N of each second: the fleet's messages spread evenly over the second.
+    const fleet: FleetDevice[] = made.devices.map((device, index) => ({ ...device, offsetMs: (index * 1000) / options.devices }));
+    const shares = loaders.map((_, loader) => fleet.filter((_, index) => index % loaders.length === loader));
+    const rssBeforeKb = statusKbOf(serverPid, 'VmRSS');
+
+    // Connecting, 100 at a time in all, as (g) does.
+    const connectStarted = performance.now();
+    const connectCpuBefore = cpuMsOf(serverPid);
+    const connected = await Promise.all(
+      loaders.map((loader, index) => loader.ask({ type: 'fleetConnect', port: mqttPort, devices: shares[index]!, parallel: Math.ceil(100 / loaders.length) }, 600_000)),
+    );
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+    const connectCpuMs = (cpuMsOf(serverPid) ?? Number.NaN) - (connectCpuBefore ?? Number.NaN);
+    let opened = 0;
+    let refused = 0;
+    const connectErrors: string[] = [];
+    for (const reply of connected) {
+      if (reply.type !== 'fleetConnected') throw new Error(`unexpected reply ${reply.type}`);
+      opened += reply.opened;
+      refused += reply.refused;
+      connectErrors.push(...reply.errors);
+    }
+    // Presence is written after a connect; let the server settle before the clock starts.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const rssConnectedKb = statusKbOf(serverPid, 'VmRSS');
+    const pointsBefore = await server.ask({ type: 'points' }, 60_000);
+    const ingestBefore = await server.ask({ type: 'ingest' }, 60_000);
+
+    // The run: every load process schedules against the same start time.
+    const startAt = now() + 1000;
+    const windowFrom = startAt + options.warmupMs;
+    const windowTo = windowFrom + options.windowMs;
+    const drainMs = 15_000;
+    const runs = Promise.all(loaders.map((loader) => loader.ask({ type: 'fleetRun', startAt, warmupMs: options.warmupMs, windowMs: options.windowMs, drainMs }, options.warmupMs + options.windowMs + drainMs + 60_000)));
+    await sleepUntil(windowFrom);
+    const serverCpuBefore = cpuMsOf(serverPid);
+    const loadCpuBefore = loaders.map((loader) => cpuMsOf(loader.process.pid ?? null));
+    await sleepUntil(windowTo);
+    const serverCpuMs = (cpuMsOf(serverPid) ?? Number.NaN) - (serverCpuBefore ?? Number.NaN);
+    const loadCpuMs = loaders.reduce((sum, loader, index) => sum + (cpuMsOf(loader.process.pid ?? null) ?? Number.NaN) - (loadCpuBefore[index] ?? Number.NaN), 0);
+    const rssAfterKb = statusKbOf(serverPid, 'VmRSS');
+    const replies = await runs;
+    const pointsAfter = await server.ask({ type: 'points' }, 60_000);
+    const ingestAfter = await server.ask({ type: 'ingest' }, 60_000);
+    const peakKb = statusKbOf(serverPid, 'VmHWM');
+
+    const results = replies.map((reply) => {
+      if (reply.type !== 'fleetRun') throw new Error(`unexpected reply ${reply.type}`);
+      return reply;
+    });
+    const sum = (field: 'sent' | 'acked' | 'windowSent' | 'windowLate' | 'unacked') => results.reduce((total, reply) => total + reply[field], 0);
+    const latencies = new Float64Array(results.flatMap((reply: FleetRunReply) => reply.latenciesMs)).sort();
+    // Due → PUBACK: what a device would see if the generator's lag were the server's.
+    const fromDue = new Float64Array(results.flatMap((reply) => reply.latenciesMs.map((latency, index) => latency + reply.lagsMs[index]!))).sort();
+    const lags = new Float64Array(results.flatMap((reply) => reply.lagsMs)).sort();
+    const windowSeconds = options.windowMs / 1000;
+    const messagesPerSecond = latencies.length / windowSeconds;
+    const stored = pointsAfter.type === 'points' && pointsBefore.type === 'points' ? pointsAfter.count - pointsBefore.count : Number.NaN;
+    const ackedPoints = sum('acked') * POINTS_PER_FLEET_MESSAGE;
+    const check = stored === ackedPoints ? `stored ${grouped(stored)} points = acknowledged` : `**stored ${grouped(stored)} points, acknowledged ${grouped(ackedPoints)}**`;
+    // How many messages share a transaction: at a steady trickle each commit carries few.
+    const transactions = ingestAfter.type === 'ingest' && ingestBefore.type === 'ingest' ? ingestAfter.batches - ingestBefore.batches : Number.NaN;
+    const perTransaction = ingestAfter.type === 'ingest' && ingestBefore.type === 'ingest' ? (ingestAfter.messages - ingestBefore.messages) / transactions : Number.NaN;
+    const errors = [...new Set([...connectErrors, ...results.flatMap((reply) => reply.errors)])].slice(0, 5);
+    const errorText = errors.length > 0 ? `; errors: ${errors.join('; ')}` : '';
+    const ms = (value: number) => `${value.toFixed(1)} ms`;
+    const share = (value: number) => `${((value / options.windowMs) * 100).toFixed(0)} %`;
+    const devices = grouped(options.devices);
+    const window = `${windowSeconds} s after a ${options.warmupMs / 1000} s warm-up`;
+    const loadersText = `${options.loaders} load process${options.loaders === 1 ? '' : 'es'}`;
+    return [
+      {
+        measure: `(h) fleet: devices connected (of ${devices}, 100 at a time)`,
+        result: `**${grouped(opened)}** connected, ${grouped(refused)} refused, in ${connectSeconds.toFixed(1)} s (${grouped(opened / connectSeconds)}/s, ${grouped(opened / (connectCpuMs / 1000))} per server CPU-second)`,
+        target: `${devices}`,
+      },
+      {
+        measure: `(h) fleet: ${devices} devices × 1 QoS 1 msg/s × 3 values, spread over the second; acknowledged over ${window}`,
+        result:
+          `${grouped(messagesPerSecond)} msg/s, **${grouped(messagesPerSecond * POINTS_PER_FLEET_MESSAGE)} points/s** of ${grouped(sum('windowSent') / windowSeconds)} msg/s sent; ` +
+          `server CPU ${share(serverCpuMs)}, load generator CPU ${share(loadCpuMs)} (${loadersText}); ` +
+          `${grouped(transactions / ((options.warmupMs + options.windowMs) / 1000))} transactions a second, ${perTransaction.toFixed(1)} messages a transaction; ${check}${sum('unacked') > 0 ? `; **${grouped(sum('unacked'))} never acknowledged**` : ''}${errorText}`,
+        target: `${grouped(options.devices)} msg/s, ${grouped(options.devices * POINTS_PER_FLEET_MESSAGE)} points/s`,
+      },
+      {
+        measure: '(h) fleet: publish → PUBACK',
+        result:
+          `p50 ${ms(quantile(latencies, 0.5))}, **p99 ${ms(quantile(latencies, 0.99))}**, max ${ms(latencies.at(-1) ?? Number.NaN)}; ` +
+          `from when each was due: p99 ${ms(quantile(fromDue, 0.99))}; missed schedule (sent > ${LATE_MS} ms late): ${grouped(sum('windowLate'))} of ${grouped(sum('windowSent'))}, generator lag p99 ${ms(quantile(lags, 0.99))}, max ${ms(lags.at(-1) ?? Number.NaN)}`,
+        target: 'p99 < 100 ms',
+      },
+      {
+        measure: '(h) fleet: server RSS',
+        result: `before connecting ${megabytes(rssBeforeKb)}, connected ${megabytes(rssConnectedKb)}, **after the window ${megabytes(rssAfterKb)}, peak (VmHWM) ${megabytes(peakKb)}**`,
+        target: '< 1 GB',
+      },
+    ];
+  } finally {
+    await Promise.all(loaders.map((loader) => loader.ask({ type: 'close' }, 30_000).catch(() => undefined)));
+    loaders.forEach((loader) => loader.process.disconnect());
+    server.process.send({ type: 'stop' } satisfies ServerRequest);
+    await Promise.race([once(server.process, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  }
 }

@@ -3,15 +3,17 @@
  *
  *   npm run bench                 # everything
  *   npm run bench -- store        # only the telemetry store (bench/telemetry-store.ts)
- *   npm run bench -- mqtt         # only the end-to-end MQTT benchmarks (bench/mqtt.ts)
- *   npm run bench -- --quick      # shorter runs, nothing written (for a quick look)
+ *   npm run bench -- mqtt         # only the end-to-end MQTT benchmarks (bench/mqtt.ts), fleet included
+ *   npm run bench -- fleet        # only the MQTT fleet, (h)
+ *   npm run bench -- --quick      # shorter runs and a small fleet, nothing written (for a quick look)
  *   npm run bench -- mqtt --cpu-prof=DIR   # and a CPU profile of the MQTT server process in DIR
+ *   npm run bench -- fleet --fleet-devices=N --fleet-loaders=N   # fleet size (10,000) and load processes (1)
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
 import { describeMachine } from './machine.js';
-import { runMqttBenchmarks } from './mqtt.js';
+import { runFleetBenchmark, runMqttBenchmarks } from './mqtt.js';
 import { grouped, type Timing } from './stats.js';
 import { fleetLatest, ingestEndToEnd, openBenchStore, seedDevices, storageCeiling, weeklyAggregate } from './telemetry-store.js';
 
@@ -19,8 +21,12 @@ const COMMAND = 'npm run bench';
 const isQuick = process.argv.includes('--quick');
 const durationMs = isQuick ? 2000 : 8000;
 const sections = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
-const cpuProfileDir = process.argv.find((argument) => argument.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
-const runs = (section: 'store' | 'mqtt') => sections.length === 0 || sections.includes(section);
+const option = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+const cpuProfileDir = option('cpu-prof');
+const fleetDevices = Number(option('fleet-devices') ?? (isQuick ? 1000 : 10_000));
+const fleetLoaders = Number(option('fleet-loaders') ?? 1);
+// 'mqtt' includes the fleet; 'fleet' is the fleet alone.
+const runs = (section: 'store' | 'mqtt' | 'fleet') => sections.length === 0 || sections.includes(section) || (section === 'fleet' && sections.includes('mqtt'));
 
 interface Row {
   measure: string;
@@ -34,6 +40,16 @@ async function measureMqtt(): Promise<Row[]> {
     windows: [1, 50],
     idleTarget: isQuick ? 2000 : 10_000,
     idleBudgetMs: isQuick ? 10_000 : 30_000,
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
+  });
+}
+
+async function measureFleet(): Promise<Row[]> {
+  return runFleetBenchmark({
+    devices: fleetDevices,
+    loaders: fleetLoaders,
+    warmupMs: isQuick ? 2000 : 10_000,
+    windowMs: isQuick ? 5000 : 60_000,
     ...(cpuProfileDir ? { cpuProfileDir } : {}),
   });
 }
@@ -95,11 +111,12 @@ const tables: string[] = [];
 // A subheading only when both tables are in one report.
 const heading = (title: string) => (runs('store') && runs('mqtt') ? `#### ${title}\n\n` : '');
 if (runs('store')) tables.push(`${heading('Telemetry store')}${table(await measure())}`);
-if (runs('mqtt')) tables.push(`${heading('MQTT end to end')}${table(await measureMqtt())}`);
+if (runs('mqtt')) tables.push(`${heading('MQTT end to end')}${table([...(await measureMqtt()), ...(await measureFleet())])}`);
+else if (runs('fleet')) tables.push(table(await measureFleet()));
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const arguments_ = process.argv.slice(2).join(' ');
 const report = [
-  `### ${runs('store') ? 'Telemetry store' : 'MQTT end to end'}${runs('store') && runs('mqtt') ? ' and MQTT end to end' : ''}, ${when} UTC`,
+  `### ${runs('store') ? 'Telemetry store' : runs('mqtt') ? 'MQTT end to end' : 'MQTT fleet'}${runs('store') && runs('mqtt') ? ' and MQTT end to end' : ''}, ${when} UTC`,
   '',
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}; SQLite ${machine.sqlite}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after.`,
   `Command: \`${COMMAND}${arguments_ ? ` -- ${arguments_}` : ''}\``,

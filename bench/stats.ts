@@ -1,7 +1,7 @@
 /** Small statistics helpers of the benchmarks. */
 
 /** The q-quantile (0…1) of sorted samples, nearest rank. */
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[index] as number;
