@@ -18,6 +18,17 @@ test('server --help lists every setting with its variable and default', async ()
   assert.equal(result.stderr, '');
 });
 
+test('output piped into a reader that stops early (flotilla … | head) ends quietly', async () => {
+  const child = spawnCli(['server', '--help']);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // The reader goes away before the help is written, as `head` does once it has its lines.
+  child.stdout.destroy();
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 0, `exit status; stderr: ${stderr}`);
+  assert.doesNotMatch(stderr, /EPIPE|Unhandled/);
+});
+
 test('a bad setting stops the server with one line naming it, and exit status 2', async () => {
   const [fromFlag, fromEnv, unknownFlag] = await Promise.all([
     runCli(['server', '--http-port', 'abc']),
