@@ -17,6 +17,7 @@ import type { Bus } from '../bus/bus.js';
 import { AppError, appError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { BatchWriter, TelemetrySubmission } from './batch-writer.js';
+import { Fifo } from './fifo.js';
 import type { IngestMetrics } from './ingest-metrics.js';
 
 /** Tuning of the pipeline; the defaults are what BENCHMARKS.md measured. */
@@ -67,8 +68,8 @@ export interface Ingest {
 /** Creates the pipeline. */
 export function createIngest({ writer, bus, log, metrics, options }: IngestDependencies): Ingest {
   const settings: IngestOptions = { ...defaultIngestOptions, ...options };
-  const queue: Pending[] = [];
-  const waiting: Pending[] = [];
+  const queue = new Fifo<Pending>();
+  const waiting = new Fifo<Pending>();
   let queuedPoints = 0;
   let waitingPoints = 0;
   let isWriting = false;
@@ -93,7 +94,7 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
   /** Moves waiting submissions into the queue while there is room, oldest first. */
   function admitWaiting(): void {
     while (waiting.length > 0) {
-      const next = waiting[0] as Pending;
+      const next = waiting.peek() as Pending;
       const size = next.submission.points.length;
       if (queue.length > 0 && queuedPoints + size > settings.softLimitPoints) return;
       waiting.shift();
@@ -103,15 +104,15 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
   }
 
   function takeBatch(): Pending[] {
+    const batch: Pending[] = [];
     let points = 0;
-    let count = 0;
-    while (count < queue.length) {
-      const size = (queue[count] as Pending).submission.points.length;
-      if (count > 0 && points + size > settings.maxBatchPoints) break;
+    while (queue.length > 0) {
+      const size = (queue.peek() as Pending).submission.points.length;
+      if (batch.length > 0 && points + size > settings.maxBatchPoints) break;
       points += size;
-      count++;
+      batch.push(queue.shift() as Pending);
     }
-    return queue.splice(0, count);
+    return batch;
   }
 
   async function writeBatch(batch: Pending[]): Promise<void> {
