@@ -34,7 +34,14 @@ export function createWellKnownHandlers(options: CommandExecutorOptions): Record
     },
     'restart-agent': {
       handler: async () => ({ restarting: true }),
-      afterResult: () => setImmediate(() => options.restartAgent()),
+      afterResult: () =>
+        setImmediate(() => {
+          try {
+            options.restartAgent();
+          } catch (error) {
+            log.error({ error: errorMessage(error) }, 'restart-agent failed');
+          }
+        }),
     },
     'collect-logs': {
       handler: async (params) => {
