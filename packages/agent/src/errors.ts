@@ -10,11 +10,8 @@ export const agentErrorCatalogue = {
   APP_DISABLED: 'The app is declared with enabled: false',
   APP_START_FAILED: 'The app could not be started',
   NO_DESIRED_STATE: 'No desired state has been received yet',
-  COMMAND_UNKNOWN: 'No handler for this command',
-  COMMAND_PARAMS_INVALID: 'The command params do not fit its schema',
   COMMAND_NOT_ALLOWED: "The device's local policy does not allow this command",
   COMMAND_TIMED_OUT: 'The command did not finish within its timeout',
-  COMMAND_OUTPUT_TOO_LARGE: 'The command output is too large to report',
   COMMAND_NAME_INVALID: 'A command handler name must match the command name pattern',
   COMMAND_NAME_TAKEN: 'A handler for this command name is registered already',
 } as const satisfies Record<string, string>;
