@@ -1,7 +1,7 @@
 /** The reconciler's apps: real processes started, supervised, replaced and stopped in temp state directories. */
 import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isGroupAlive } from '../src/reconcile/process-group.js';
@@ -199,6 +199,16 @@ describe('reconciler: apps', () => {
     assert.notEqual(pid, firstPid);
     await eventually(() => assert.ok(subject.reconciler.appLogs('web', 10).includes('hello again')));
     assert.equal(subject.reconciler.status().applied?.version, 4);
+  });
+
+  test('app output can also go to a size-capped log file under the state directory', async () => {
+    await subject.reconciler.stop();
+    subject = testReconciler(stateDir, { appLogFileMaxBytes: 2_000 });
+    await subject.apply(1, { apps: { chatty: nodeApp('for (let i = 0; i < 500; i++) console.log("line " + i); setInterval(() => {}, 1000);') } });
+    const file = join(stateDir, 'logs', 'apps', 'chatty.log');
+    await eventually(async () => assert.match(await readFile(file, 'utf8'), /line 499\n/));
+    assert.ok((await stat(file)).size <= 2_000);
+    assert.ok((await stat(`${file}.1`)).size <= 2_000, 'the older part was rotated');
   });
 
   test('stop() stops every app', async () => {

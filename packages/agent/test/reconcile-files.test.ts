@@ -170,15 +170,13 @@ describe('reconciler: files and the applied report', () => {
     assert.deepEqual(subject.reconciler.status().applied, reapplied);
   });
 
-  test('a new version with a change is reported once; the same message again is not reported', async () => {
+  test('a new version is reported as applying, then applied; the same message again is not reported', async () => {
     const path = join(root, 'f');
     await subject.apply(1, { files: { [path]: { content: 'x' } } });
-    assert.equal(subject.reports.length, 1);
-    assert.equal(subject.reports[0]?.applied.version, 1);
+    assert.deepEqual(subject.reports.map((report) => [report.applied.version, report.applied.status]), [[1, 'applying'], [1, 'applied']]);
     await subject.apply(1, { files: { [path]: { content: 'x' } } });
-    assert.equal(subject.reports.length, 1);
-    await subject.apply(2, { files: { [path]: { content: 'x' } } });
     assert.equal(subject.reports.length, 2);
-    assert.equal(subject.reports[1]?.applied.version, 2);
+    await subject.apply(2, { files: { [path]: { content: 'x' } } });
+    assert.deepEqual(subject.reports.slice(2).map((report) => [report.applied.version, report.applied.status]), [[2, 'applying'], [2, 'applied']]);
   });
 });

@@ -2,7 +2,7 @@
  * An app's log: stdout and stderr split into lines, kept in a bounded ring buffer for
  * collect-logs, and optionally appended to a size-capped file (one rotation, `<file>.1`).
  */
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -29,9 +29,12 @@ export class LineRing {
   }
 }
 
-/** A log file that rotates to `<path>.1` once it passes maxBytes. */
+/**
+ * A log file that rotates to `<path>.1` once it passes maxBytes. Written with synchronous
+ * appends: lines are short, and rotation must not race a stream that has not opened its file yet.
+ */
 class CappedLogFile {
-  #stream: WriteStream;
+  #fd: number | undefined;
   #bytes: number;
 
   constructor(
@@ -40,30 +43,28 @@ class CappedLogFile {
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.#bytes = sizeOf(path);
-    this.#stream = createWriteStream(path, { flags: 'a' });
-    this.#stream.on('error', () => undefined);
   }
 
   write(line: string): void {
-    const text = `${line}\n`;
-    if (this.#bytes + Buffer.byteLength(text) > this.maxBytes) this.#rotate();
-    this.#stream.write(text);
-    this.#bytes += Buffer.byteLength(text);
+    const text = Buffer.from(`${line}\n`);
+    try {
+      if (this.#bytes + text.length > this.maxBytes && this.#bytes > 0) this.#rotate();
+      this.#fd ??= openSync(this.path, 'a', 0o640);
+      writeSync(this.#fd, text);
+      this.#bytes += text.length;
+    } catch {
+      // A full or read-only disk must not stop the app: the ring buffer still has its output.
+    }
   }
 
   close(): void {
-    this.#stream.end();
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
   #rotate(): void {
-    this.#stream.end();
-    try {
-      renameSync(this.path, `${this.path}.1`);
-    } catch {
-      // Nothing written yet, or the file was removed by hand: start a new one either way.
-    }
-    this.#stream = createWriteStream(this.path, { flags: 'a' });
-    this.#stream.on('error', () => undefined);
+    this.close();
+    renameSync(this.path, `${this.path}.1`);
     this.#bytes = 0;
   }
 }

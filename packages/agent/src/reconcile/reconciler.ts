@@ -87,6 +87,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     if (current) options.onReport({ applied: current, apps: apps.statuses() });
   }
 
+  /** A new version may take a while (stopping apps, writing files): say so before starting. */
+  function reportApplying(version: number): void {
+    options.onReport({ applied: { version, status: 'applying', at: Date.now() }, apps: apps.statuses() });
+  }
+
   /** App changes come in bursts (starting, running); one report per turn of the event loop. */
   function scheduleReport(): void {
     if (isApplying || isReportPending) return;
@@ -108,6 +113,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         base = { version: Number.isInteger(message?.version) ? message.version : 0, at: previousAt, fileParts: {}, error: problem };
       } else {
         log.info({ version: message.version }, 'applying desired state');
+        if (base?.version !== message.version) reportApplying(message.version);
         // Files first: an app may read a file declared beside it as soon as it starts.
         const fileParts = await files.apply(readFiles(message.state));
         await apps.apply(readApps(message.state));
