@@ -170,6 +170,20 @@ describe('reconciler: files and the applied report', () => {
     assert.deepEqual(subject.reconciler.status().applied, reapplied);
   });
 
+  test('a corrupt kept state or manifest is ignored, not a crash', async () => {
+    await subject.reconciler.stop();
+    await mkdir(join(stateDir, 'reconcile'), { recursive: true });
+    await writeFile(join(stateDir, 'reconcile', 'desired-state.json'), '{"version": "seven"');
+    await writeFile(join(stateDir, 'reconcile', 'files-manifest.json'), '[1, 2, 3]');
+    subject = testReconciler(stateDir);
+    assert.equal(subject.reconciler.status().applied, null);
+    const path = join(root, 'after-corruption');
+    const applied = await subject.apply(1, { files: { [path]: { content: 'x' } } });
+    assert.equal(applied.status, 'applied');
+    await subject.apply(2, {});
+    await assert.rejects(stat(path), { code: 'ENOENT' });
+  });
+
   test('a new version is reported as applying, then applied; the same message again is not reported', async () => {
     const path = join(root, 'f');
     await subject.apply(1, { files: { [path]: { content: 'x' } } });
