@@ -25,12 +25,18 @@ export interface ClientOptions {
 export type Query = Record<string, string | number | undefined>;
 
 /** The API as the commands use it; paths are relative to /api/v1. */
+/** Preconditions of a write. */
+export interface WriteOptions {
+  ifMatch?: number;
+}
+
 export interface ApiClient {
   readonly server: string;
   get<T>(path: string, query?: Query): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
-  put<T>(path: string, body: unknown): Promise<T>;
-  patch<T>(path: string, body: unknown): Promise<T>;
+  /** `ifMatch` is the revision the change was made against: the server refuses it (412) if that moved on. */
+  put<T>(path: string, body: unknown, options?: WriteOptions): Promise<T>;
+  patch<T>(path: string, body: unknown, options?: WriteOptions): Promise<T>;
   delete(path: string, query?: Query): Promise<void>;
   /** Follows `nextCursor` until the list ends, returning every item. */
   listAll<T>(path: string, query?: Query): Promise<T[]>;
@@ -64,14 +70,14 @@ export function toSavedSession(server: string, session: Session, now: number = D
 export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.now, timeoutMs = 30_000 }: ClientOptions): ApiClient {
   let session = auth.kind === 'session' ? auth.session : null;
 
-  async function send(method: string, path: string, query: Query | undefined, body: unknown, token: string | null, accept = 'application/json'): Promise<Response> {
+  async function send(method: string, path: string, query: Query | undefined, body: unknown, token: string | null, accept = 'application/json', extraHeaders: Record<string, string> = {}): Promise<Response> {
     // A download may take longer than any timeout; only its first answer is held to one.
     const isDownload = accept !== 'application/json';
     const signal = isDownload ? new AbortController() : null;
     const timer = signal ? setTimeout(() => signal.abort(new DOMException('no answer in time', 'TimeoutError')), timeoutMs) : null;
     const url = new URL(`${server}/api/v1${path}`);
     for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const headers: Record<string, string> = { accept };
+    const headers: Record<string, string> = { ...extraHeaders, accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     try {
@@ -100,31 +106,32 @@ export function createClient({ server, auth, fetch: fetchFn = fetch, now = Date.
   const isExpiring = () => session !== null && Date.parse(session.expiresAt) - EXPIRY_MARGIN_MS <= now();
   const currentToken = () => (auth.kind === 'token' ? auth.token : (session?.accessToken ?? null));
 
-  async function exchange(method: string, path: string, query?: Query, body?: unknown, accept?: string): Promise<Response> {
+  async function exchange(method: string, path: string, query?: Query, body?: unknown, accept?: string, headers?: Record<string, string>): Promise<Response> {
     let hasRefreshed = false;
     if (isExpiring()) {
       await refresh();
       hasRefreshed = true;
     }
-    let response = await send(method, path, query, body, currentToken(), accept);
+    let response = await send(method, path, query, body, currentToken(), accept, headers);
     // The access token may have been revoked or the clock may be off: one refresh, one retry.
     if (response.status === 401 && session && !hasRefreshed) {
       await refresh();
-      response = await send(method, path, query, body, currentToken(), accept);
+      response = await send(method, path, query, body, currentToken(), accept, headers);
     }
     return response;
   }
 
-  async function request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
-    return readAnswer<T>(await exchange(method, path, query, body), server);
+  async function request<T>(method: string, path: string, query?: Query, body?: unknown, options: WriteOptions = {}): Promise<T> {
+    const headers: Record<string, string> = options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` };
+    return readAnswer<T>(await exchange(method, path, query, body, undefined, headers), server);
   }
 
   return {
     server,
     get: (path, query) => request('GET', path, query),
     post: (path, body) => request('POST', path, undefined, body ?? {}),
-    put: (path, body) => request('PUT', path, undefined, body),
-    patch: (path, body) => request('PATCH', path, undefined, body),
+    put: (path, body, options) => request('PUT', path, undefined, body, options),
+    patch: (path, body, options) => request('PATCH', path, undefined, body, options),
     delete: (path, query) => request('DELETE', path, query),
     async listAll<T>(path: string, query: Query = {}) {
       const items: T[] = [];

@@ -86,9 +86,9 @@ describe('devices', () => {
     assertSuccess(result);
     const lines = result.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0] ?? '', /^NAME +ID +STATUS +LABELS +LAST SEEN +CREATED$/);
-    assert.match(lines[1] ?? '', /^gw-1 +dev_\w+ +offline +site=oslo +- +/);
-    assert.match(lines[2] ?? '', /^kitchen-pi +dev_\w+ +offline +role=sensor,site=home +- +/);
+    assert.match(lines[0] ?? '', /^NAME +ID +STATUS +DRIFT +LABELS +LAST SEEN +CREATED$/);
+    assert.match(lines[1] ?? '', /^gw-1 +dev_\w+ +offline +- +site=oslo +- +/);
+    assert.match(lines[2] ?? '', /^kitchen-pi +dev_\w+ +offline +- +role=sensor,site=home +- +/);
     const idColumn = lines[0]?.indexOf('ID');
     for (const line of lines.slice(1)) assert.equal(line.indexOf('dev_'), idColumn);
   });

@@ -114,6 +114,19 @@ export const DeviceNameSchema = Type.String({
   description: 'Unique in the tenant: 1-128 letters, digits, ".", "_", "-" and inner spaces, starting with a letter or digit',
 });
 
+/**
+ * Whether a device runs its desired state: in drift when it has not reported applying its
+ * desired version, or reported that applying failed; `reason` says which.
+ */
+export const StateDriftSchema = Type.Object({
+  inDrift: Type.Boolean(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  desiredVersion: Type.Integer({ description: 'the effective desired version; 0 while nothing is declared (never drift)' }),
+  appliedVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'the version the device last reported under applied' }),
+  appliedStatus: Type.Union([Type.String(), Type.Null()], { description: 'applying, applied or failed, as the device reported' }),
+});
+export type StateDrift = Static<typeof StateDriftSchema>;
+
 export const DeviceSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -122,6 +135,7 @@ export const DeviceSchema = Type.Object({
   online: Type.Boolean(),
   lastSeenAt: Type.Union([Timestamp, Type.Null()]),
   inventory: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  drift: StateDriftSchema,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

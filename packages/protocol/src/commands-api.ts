@@ -18,6 +18,8 @@ export const MAX_COMMAND_EXPIRY_MS = 30 * 86_400_000;
 export const MAX_COMMAND_TIMEOUT_MS = 7 * 86_400_000;
 /** Devices one bulk request may address; a selector choosing more is refused. */
 export const MAX_BULK_COMMAND_DEVICES = 1000;
+/** Devices a bulk dry run lists by name; `count` counts them all. */
+export const BULK_DRY_RUN_DEVICES = 50;
 /** The longest a device's HTTP poll may wait for a command. */
 export const MAX_COMMAND_POLL_WAIT_SECONDS = 30;
 
@@ -51,6 +53,9 @@ export const BulkCommandBodySchema = Type.Object(
   {
     selector: Type.String({ maxLength: 2048, description: 'Label selector, e.g. `site=oslo,role!=gateway`; empty chooses every device of the tenant' }),
     ...commandRequestFields,
+    dryRun: Type.Optional(
+      Type.Boolean({ description: 'Check the request and answer which devices it would reach, creating nothing (answers 200, no batch, no audit entry)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -60,6 +65,7 @@ export type BulkCommandBody = Static<typeof BulkCommandBodySchema>;
 export const CommandSchema = Type.Object({
   id: Type.String(),
   deviceId: Type.String(),
+  deviceName: Type.Union([Type.String(), Type.Null()], { description: "The device's current name; null once the device has left your tenant" }),
   batchId: Type.Union([Type.String(), Type.Null()], { description: 'The bulk request it came from' }),
   name: Type.String(),
   params: Type.Record(Type.String(), Type.Unknown()),
@@ -81,9 +87,13 @@ export const CommandPageSchema = PageSchema(CommandSchema);
 
 /** What a bulk request created. */
 export const BulkCommandReplySchema = Type.Object({
-  batchId: Type.String(),
-  count: Type.Integer({ description: 'Commands created: one per device the selector chose' }),
-  commandIds: Type.Array(Type.String()),
+  batchId: Type.Union([Type.String(), Type.Null()], { description: 'null for a dry run' }),
+  count: Type.Integer({ description: 'Commands created (a dry run: that would be created): one per device the selector chose' }),
+  commandIds: Type.Array(Type.String(), { description: 'empty for a dry run' }),
+  dryRun: Type.Boolean(),
+  devices: Type.Optional(
+    Type.Array(Type.Object({ id: Type.String(), name: Type.String() }), { description: `A dry run only: the first ${BULK_DRY_RUN_DEVICES} devices it would reach, by id` }),
+  ),
 });
 export type BulkCommandReply = Static<typeof BulkCommandReplySchema>;
 

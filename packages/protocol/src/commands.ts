@@ -49,6 +49,19 @@ export const CommandResultSchema = Type.Object(
 );
 export type CommandResult = Static<typeof CommandResultSchema>;
 
+/**
+ * What the server publishes on `…/commands/{id}/cancel` (QoS 1, not retained) when a command
+ * the device was given (`sent`) is cancelled, so that a device that has not finished it can
+ * stop. A device that never got the command may receive it too and ignores an unknown id.
+ */
+export const CommandCancelSchema = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('cancelled'),
+  /** Epoch milliseconds of the cancellation. */
+  at: Type.Integer(),
+});
+export type CommandCancel = Static<typeof CommandCancelSchema>;
+
 /** The largest command result the server keeps, in bytes of JSON. */
 export const MAX_COMMAND_RESULT_BYTES = 256 * 1024;
 

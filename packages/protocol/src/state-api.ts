@@ -4,7 +4,7 @@
  * redacted to `{"$secret":true}`; paths are JSON Pointers (RFC 6901), e.g. `/settings/interval`.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { PageQuerySchema, PageSchema, Timestamp } from './api.js';
+import { PageQuerySchema, PageSchema, StateDriftSchema, Timestamp } from './api.js';
 
 /** A desired-state document: any JSON object. */
 export const StateDocumentSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'A JSON object; {"$secret":"…"} marks a secret' });
@@ -40,21 +40,12 @@ export const StateAuthorSchema = Type.Object({
   name: Type.String(),
 });
 
-/** Why a device is in drift, or null when it is not. */
-export const StateDriftSchema = Type.Object({
-  inDrift: Type.Boolean(),
-  reason: Type.Union([Type.String(), Type.Null()]),
-  desiredVersion: Type.Integer(),
-  appliedVersion: Type.Union([Type.Integer(), Type.Null()]),
-  appliedStatus: Type.Union([Type.String(), Type.Null()]),
-});
-export type StateDrift = Static<typeof StateDriftSchema>;
 
 /** `GET /devices/{id}/state`. */
 export const DeviceStateSchema = Type.Object({
   deviceId: Type.String(),
   layer: Type.Object({
-    revision: Type.Integer({ description: '0 until the layer is first written' }),
+    revision: Type.Integer({ description: '0 until the layer is first written; send it back as If-Match: "<revision>" to refuse overwriting a change made meanwhile' }),
     state: StateDocumentSchema,
     schema: Type.Union([StateSettingsSchemaSchema, Type.Null()]),
   }),
@@ -76,7 +67,11 @@ export type DeviceState = Static<typeof DeviceStateSchema>;
 
 /** `PUT /devices/{id}/state`: replaces the device layer. */
 export const PutDeviceStateBodySchema = Type.Object(
-  { state: StateDocumentSchema, schema: Type.Optional(StateSettingsSchemaSchema), message: Type.Optional(Message) },
+  {
+    state: StateDocumentSchema,
+    schema: Type.Optional(Type.Union([StateSettingsSchemaSchema, Type.Null()], { description: 'absent keeps the layer\'s schema; null removes it' })),
+    message: Type.Optional(Message),
+  },
   { additionalProperties: false },
 );
 export type PutDeviceStateBody = Static<typeof PutDeviceStateBodySchema>;
@@ -140,7 +135,7 @@ export const ProfileInputSchema = Type.Object(
     selector: Type.String({ maxLength: 2048, description: 'Label selector of the devices it applies to; "" applies to every device' }),
     priority: ProfilePrioritySchema,
     state: StateDocumentSchema,
-    schema: Type.Optional(StateSettingsSchemaSchema),
+    schema: Type.Optional(Type.Union([StateSettingsSchemaSchema, Type.Null()], { description: 'absent keeps the schema on PUT (none on create); null removes it' })),
     message: Type.Optional(Message),
   },
   { additionalProperties: false },
@@ -169,11 +164,20 @@ export const ProfileSchema = Type.Object({
   priority: Type.Integer(),
   state: StateDocumentSchema,
   schema: Type.Union([StateSettingsSchemaSchema, Type.Null()]),
-  revision: Type.Integer(),
+  revision: Type.Integer({ description: 'grows by one on each write; send it back as If-Match: "<revision>" to refuse overwriting a change made meanwhile' }),
+  matchedDevices: Type.Integer({ description: 'devices of the tenant the selector chooses now' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
 export type Profile = Static<typeof ProfileSchema>;
+
+/**
+ * `If-Match: "<revision>"` on writes of a device layer or a profile: the write is refused with
+ * `412 STATE_REVISION_CONFLICT` unless the layer is still at that revision.
+ */
+export const RevisionPreconditionHeadersSchema = Type.Object({
+  'if-match': Type.Optional(Type.String({ pattern: '^"[0-9]{1,15}"$', description: 'The revision the change was made against, quoted: "3"' })),
+});
 
 /** A page of profiles, by name. */
 export const ProfilePageSchema = PageSchema(ProfileSchema);

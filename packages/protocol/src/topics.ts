@@ -24,6 +24,10 @@ export const topics = {
   command: (deviceId: string, commandId: string) => `${deviceTopicPrefix(deviceId)}commands/${commandId}`,
   /** server → device: subscription filter for all commands. */
   commands: (deviceId: string) => `${deviceTopicPrefix(deviceId)}commands/+`,
+  /** server → device: a command the device was given has been cancelled (CommandCancel). */
+  commandCancel: (deviceId: string, commandId: string) => `${deviceTopicPrefix(deviceId)}commands/${commandId}/cancel`,
+  /** server → device: subscription filter for all cancellations. */
+  commandCancels: (deviceId: string) => `${deviceTopicPrefix(deviceId)}commands/+/cancel`,
   /** device → server: a command's result. */
   commandResult: (deviceId: string, commandId: string) => `${deviceTopicPrefix(deviceId)}commands/${commandId}/result`,
   /** device → server: log lines and lifecycle events. */
@@ -33,10 +37,11 @@ export const topics = {
 /** What a device topic names, once parsed. */
 export type ParsedDeviceTopic =
   | { deviceId: string; kind: 'telemetry' | 'stateReported' | 'stateDesired' | 'events' }
-  | { deviceId: string; kind: 'command' | 'commandResult'; commandId: string };
+  | { deviceId: string; kind: 'command' | 'commandResult' | 'commandCancel'; commandId: string };
 
 const devicePattern = /^flotilla\/v1\/d\/([^/+#]+)\/(.+)$/;
-const commandPattern = /^commands\/([^/+#]+)(\/result)?$/;
+const commandPattern = /^commands\/([^/+#]+)(?:\/(result|cancel))?$/;
+const commandKinds = { result: 'commandResult', cancel: 'commandCancel' } as const;
 const simpleKinds: Record<string, 'telemetry' | 'stateReported' | 'stateDesired' | 'events'> = {
   telemetry: 'telemetry',
   'state/reported': 'stateReported',
@@ -52,6 +57,6 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
   const simple = simpleKinds[rest];
   if (simple) return { deviceId, kind: simple };
   const command = commandPattern.exec(rest);
-  if (command?.[1]) return { deviceId, kind: command[2] ? 'commandResult' : 'command', commandId: command[1] };
+  if (command?.[1]) return { deviceId, kind: command[2] ? commandKinds[command[2] as keyof typeof commandKinds] : 'command', commandId: command[1] };
   return null;
 }

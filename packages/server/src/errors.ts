@@ -47,6 +47,7 @@ export const errorCatalogue = {
   STATE_SCHEMA_INVALID: { status: 400, title: 'The settings schema is not a valid JSON Schema' },
   STATE_SCHEMA_VIOLATION: { status: 400, title: 'The settings do not satisfy a declared schema' },
   STATE_TOO_LARGE: { status: 413, title: 'The state document is too large' },
+  STATE_REVISION_CONFLICT: { status: 412, title: 'The layer changed since the revision you edited' },
   COMMAND_NOT_FOUND: { status: 404, title: 'No such command' },
   COMMAND_NOT_CANCELLABLE: { status: 409, title: 'Only a queued or sent command can be cancelled' },
   COMMAND_FINISHED: { status: 409, title: 'The command has finished already' },

@@ -144,7 +144,7 @@ for (const dialect of dialects) {
       assert.deepEqual(new Set(batch.items.map((command) => command.id)), new Set(reply.commandIds));
       assert.ok(batch.items.every((command) => command.batchId === reply.batchId && command.params.lines === 10));
       const none = await t.request({ method: 'POST', url: '/api/v1/commands', token: operator.accessToken, payload: { selector: 'role=nobody', name: 'ping' } });
-      assert.deepEqual({ ...none.json<BulkCommandReply>(), batchId: '' }, { batchId: '', count: 0, commandIds: [] });
+      assert.deepEqual({ ...none.json<BulkCommandReply>(), batchId: '' }, { batchId: '', count: 0, commandIds: [], dryRun: false });
       assertProblem(await t.request({ method: 'POST', url: '/api/v1/commands', token: operator.accessToken, payload: { selector: 'role in (', name: 'ping' } }), 400, 'INVALID_SELECTOR');
       assertFieldRefused(await t.request({ method: 'POST', url: '/api/v1/commands', token: operator.accessToken, payload: { selector: '', name: 'reboot', params: { delaySeconds: -1 } } }), 'body/params/delaySeconds');
     });

@@ -165,7 +165,7 @@ for (const dialect of dialects) {
         if (method !== 'get' && !path.endsWith('/secret')) assert.ok(operation.requestBody, `${method} ${path} has a body schema`);
       }
       const listParameters = document.paths['/api/v1/devices'].get.parameters.map((parameter: { name: string }) => parameter.name);
-      assert.deepEqual(listParameters.sort(), ['cursor', 'limit', 'q', 'selector', 'sort']);
+      assert.deepEqual(listParameters.sort(), ['cursor', 'drift', 'limit', 'q', 'selector', 'sort']);
     });
 
     test('mutations are in the audit log with the device as target', async () => {

@@ -134,6 +134,21 @@ test('state, profiles and commands on the dashboard: edit, diff, revert, preview
   await page.locator(`[data-testid=drift-row][data-device-id="${device.id}"]`).waitFor();
   assert.equal(await page.getByTestId('drift-row').count(), 1);
 
+  // The device list shows each device's drift, and filters to those in drift.
+  await page.getByTestId('nav-devices').click();
+  const boilerRow = page.locator(`[data-testid=device-row][data-device-id="${device.id}"]`);
+  await boilerRow.getByTestId('drift-badge').filter({ hasText: 'Behind by 3' }).waitFor();
+  assert.equal(await page.getByTestId('device-row').count(), 2);
+  await page.getByTestId('device-drift-filter').selectOption('true');
+  await page.waitForURL('**/devices?drift=true');
+  await page.locator('[data-testid=device-row]').nth(1).waitFor({ state: 'detached' });
+  assert.deepEqual(await page.locator('[data-testid=device-row] [data-testid=device-link]').allTextContents(), ['boiler-7']);
+  await page.getByTestId('device-drift-filter').selectOption('false');
+  await page.waitForURL('**/devices?drift=false');
+  await page.locator('[data-testid=device-row]', { hasText: 'pump-2' }).waitFor();
+  assert.deepEqual(await page.locator('[data-testid=device-row] [data-testid=device-link]').allTextContents(), ['pump-2']);
+  await screenshot(page, 'devices-drift');
+
   // A profile: a bad selector is refused as it is typed; the preview shows each device's changes.
   await page.getByTestId('nav-profiles').click();
   await page.getByTestId('profiles-empty').waitFor();
@@ -202,11 +217,33 @@ test('state, profiles and commands on the dashboard: edit, diff, revert, preview
   await page.locator(`[data-testid=command-row][data-command-id="${commandId}"] [data-testid=command-status][data-status=succeeded]`).waitFor();
   await page.getByTestId('bulk-selector').fill('site=oslo');
   await page.getByTestId('bulk-count').filter({ hasText: 'Reaches 2 devices' }).waitFor();
+  await page.locator(`[data-testid=command-row][data-command-id="${commandId}"] [data-testid=command-device]`).filter({ hasText: 'boiler-7' }).waitFor();
   await page.getByTestId('command-send').click();
+  // A dry run says which devices it reaches; nothing is sent until confirmed.
+  await page.getByTestId('bulk-confirm-count').filter({ hasText: '2 devices' }).waitFor();
+  assert.match((await page.getByTestId('bulk-confirm').textContent()) ?? '', /boiler-7[\s\S]*pump-2|pump-2[\s\S]*boiler-7/);
+  await screenshot(page, 'bulk-confirm');
+  await page.getByTestId('bulk-confirm-send').click();
   await page.getByTestId('bulk-sent').filter({ hasText: 'Sent to 2 devices' }).waitFor();
   await page.waitForURL('**/commands?batchId=*');
   await page.locator('[data-testid=command-row]').nth(1).waitFor();
   assert.equal(await page.locator('[data-testid=command-row]').count(), 2);
+
+  // Someone else saves the layer while it is being edited: the typed text stays, the editor says
+  // so, a save is refused, and Reload takes their revision.
+  await page.goto(`${server.url}/devices/${device.id}`);
+  await page.getByTestId('layer-text').waitFor();
+  await page.getByTestId('layer-text').fill(JSON.stringify({ settings: { interval: 15 } }));
+  await json(await api(`/devices/${device.id}/state`, { method: 'PUT', headers: asAdmin, body: JSON.stringify({ state: { settings: { interval: 99 } }, message: 'meanwhile' }) }));
+  await page.getByTestId('layer-conflict').waitFor();
+  assert.match(await page.getByTestId('layer-text').inputValue(), /"interval": ?15/);
+  await page.getByTestId('layer-save').click();
+  await page.getByTestId('layer-conflict').waitFor();
+  const stillThere = await json<{ layer: { state: unknown } }>(await api(`/devices/${device.id}/state`, { headers: asAdmin }));
+  assert.deepEqual(stillThere.layer.state, { settings: { interval: 99 } }, 'the refused save changed nothing');
+  await page.getByTestId('layer-reload').click();
+  await page.getByTestId('layer-conflict').waitFor({ state: 'detached' });
+  assert.match(await page.getByTestId('layer-text').inputValue(), /"interval": ?99/);
 
   // A viewer sees state, history and commands, and no button that changes them.
   const viewerPage = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -223,6 +260,7 @@ test('state, profiles and commands on the dashboard: edit, diff, revert, preview
   await viewerPage.goto(`${server.url}/profiles`);
   await viewerPage.getByTestId('profile-row').waitFor();
   assert.equal(await viewerPage.getByTestId('add-profile').count(), 0);
+  assert.equal((await viewerPage.getByTestId('profile-matched').textContent())?.trim(), '2 devices', 'the profile says how many devices it chooses');
   await viewerPage.goto(`${server.url}/commands`);
   await viewerPage.getByTestId('command-list').waitFor();
   assert.equal(await viewerPage.getByTestId('command-form').count(), 0);

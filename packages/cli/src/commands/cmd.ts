@@ -29,6 +29,7 @@ interface SendOptions extends JsonOptions {
   expires?: number;
   selector?: string;
   wait?: boolean;
+  dryRun?: boolean;
 }
 
 interface ListCommandsOptions extends ListOptions {
@@ -57,7 +58,8 @@ export function registerCmdCommands(program: Program, context: CliContext): void
       )
       .option('--expires <duration>', 'expire it unless done within this, e.g. 1h (default 7d)', (text) => parseDurationMs(text, '--expires', MAX_COMMAND_EXPIRY_MS))
       .option('-l, --selector <selector>', 'send to every device with these labels, e.g. "site=oslo" (at most 1,000)')
-      .option('-w, --wait', 'follow the command to its end, print its output, and fail when it does'),
+      .option('-w, --wait', 'follow the command to its end, print its output, and fail when it does')
+      .option('--dry-run', 'with --selector: show how many and which devices it would reach; send nothing'),
   ).action((first: string, second: string | undefined, options: SendOptions) => send(context, first, second, options));
 
   withPaging(
@@ -76,14 +78,14 @@ export function registerCmdCommands(program: Program, context: CliContext): void
     const client = context.connect();
     const command = await client.get<Command>(`/commands/${segment(id)}`);
     if (options.json) return context.output.json(command);
-    context.output.details(commandDetails(command, await createDeviceNames(client).of(command.deviceId)));
+    context.output.details(commandDetails(command, command.deviceName ?? '(left your tenant)'));
   });
 
   withJson(cmd.command('cancel').description('cancel a command that its device has not acknowledged yet').argument('<id>', 'command id')).action(async (id: string, options: JsonOptions) => {
     const client = context.connect();
     const command = await client.post<Command>(`/commands/${segment(id)}/cancel`);
     if (options.json) return context.output.json(command);
-    context.output.line(`cancelled ${command.id} (${command.name} on ${await createDeviceNames(client).of(command.deviceId)})`);
+    context.output.line(`cancelled ${command.id} (${command.name} on ${command.deviceName ?? command.deviceId})`);
   });
 
   withJson(cmd.command('list-known').description('the well-known commands every Flotilla agent understands, with their params')).action((options: JsonOptions) => {
@@ -102,6 +104,8 @@ export function registerCmdCommands(program: Program, context: CliContext): void
 async function send(context: CliContext, first: string, second: string | undefined, options: SendOptions): Promise<void> {
   if (options.selector !== undefined && second !== undefined) throw usageError('with --selector, give only the command name, not a device');
   if (options.selector === undefined && second === undefined) throw usageError('give the device and the command name, or --selector and the command name');
+  if (options.dryRun && options.selector === undefined) throw usageError('--dry-run needs --selector: it shows which devices a bulk send would reach');
+  if (options.dryRun && options.wait) throw usageError('--dry-run sends nothing, so there is nothing to --wait for');
   const name = second ?? first;
   if (!commandName.test(name)) throw usageError(`malformed command name "${name}": lower-case letters, digits and ._:/- , starting with a letter`);
   if (options.selector !== undefined) checkSelector(options.selector);
@@ -118,6 +122,7 @@ async function send(context: CliContext, first: string, second: string | undefin
 
   if (options.selector !== undefined) {
     const selector = options.selector;
+    if (options.dryRun) return dryRun(context, options, { selector, ...body });
     const sendBulk = async (): Promise<Sent> => {
       const reply = await client.post<BulkCommandReply>('/commands', { selector, ...body });
       if (!options.json || !options.wait) report(context, options, reply, `sent ${name} to ${reply.count} device${reply.count === 1 ? '' : 's'} matching ${selector || 'anything'} (batch ${reply.batchId})`);
@@ -138,6 +143,18 @@ async function send(context: CliContext, first: string, second: string | undefin
   if (!options.wait) return void (await sendOne());
   const scope: WaitScope = { devices: [device.id] };
   return finish(context, options, await sendAndWait(context, client, scope, names, sendOne, Boolean(options.json)), false);
+}
+
+/** Asks the server which devices a bulk send would reach, and prints them; nothing is sent. */
+async function dryRun(context: CliContext, options: SendOptions, body: { selector: string; name: string }): Promise<void> {
+  const reply = await context.connect().post<BulkCommandReply>('/commands', { ...body, dryRun: true });
+  const { output } = context;
+  if (options.json) return output.json(reply);
+  const devices = reply.devices ?? [];
+  output.line(`${body.name} would go to ${reply.count} device${reply.count === 1 ? '' : 's'} matching ${body.selector || 'anything'}${reply.count > 0 ? ':' : ''}`);
+  for (const device of devices) output.line(`  ${device.name} (${device.id})`);
+  if (reply.count > devices.length) output.line(`  … and ${reply.count - devices.length} more`);
+  output.note('dry run: nothing was sent');
 }
 
 /** What a send answered: the API's JSON, or one line. */
@@ -174,11 +191,9 @@ async function listCommands(context: CliContext, options: ListCommandsOptions): 
   const query = { deviceId: device?.id, status: options.status, name: options.name, batchId: options.batch };
   const page = await fetchList<Command>(client, '/commands', query, options);
   if (options.json) return context.output.json(page);
-  const names = createDeviceNames(client, new Map(device ? [[device.id, device.name]] : []));
-  const deviceNames = new Map(await Promise.all(page.items.map(async (command) => [command.deviceId, await names.of(command.deviceId)] as const)));
   const columns: Column<Command>[] = [
     { heading: 'id', cell: (command) => command.id },
-    { heading: 'device', cell: (command) => deviceNames.get(command.deviceId) ?? command.deviceId },
+    { heading: 'device', cell: (command) => command.deviceName ?? command.deviceId },
     { heading: 'command', cell: (command) => command.name },
     { heading: 'status', cell: (command) => command.status },
     { heading: 'created', cell: (command) => formatRelative(command.createdAt) },

@@ -1,5 +1,5 @@
 /** `flotilla devices …`: list, inspect, create, label and delete devices. */
-import { parseSelector, SelectorSyntaxError, type Device, type Page } from '@flotilla/protocol';
+import { parseSelector, SelectorSyntaxError, type Device, type Page, type StateDrift } from '@flotilla/protocol';
 import type { Command } from 'commander';
 import { collect, parseJsonObject, parseLabelChanges, parseLabels } from '../args.js';
 import { MAX_PAGE_SIZE, type ApiClient } from '../client.js';
@@ -12,6 +12,8 @@ interface ListDevicesOptions extends ListOptions {
   selector?: string;
   search?: string;
   sort?: string;
+  /** true: only devices in drift; false (--no-drift): only the others; undefined: all. */
+  drift?: boolean;
 }
 
 const SORT_FIELDS = ['name', 'createdAt', 'updatedAt', 'lastSeenAt'];
@@ -20,6 +22,7 @@ const deviceColumns: Column<Device>[] = [
   { heading: 'name', cell: (device) => device.name },
   { heading: 'id', cell: (device) => device.id },
   { heading: 'status', cell: (device) => (device.online ? 'online' : 'offline') },
+  { heading: 'drift', cell: (device) => formatDrift(device.drift) },
   { heading: 'labels', cell: (device) => formatLabels(device.labels) },
   { heading: 'last seen', cell: (device) => formatRelative(device.lastSeenAt) },
   { heading: 'created', cell: (device) => formatRelative(device.createdAt) },
@@ -36,6 +39,8 @@ export function registerDevicesCommands(program: Command, context: CliContext): 
         .description('list devices')
         .option('-l, --selector <selector>', 'label selector, e.g. "site=oslo,role!=gateway,tier in (a,b)"')
         .option('--search <text>', 'only devices whose name contains this text')
+        .option('--drift', 'only devices in drift: desired version not applied, or the apply failed')
+        .option('--no-drift', 'only devices not in drift')
         .option('--sort <field>', `${SORT_FIELDS.join(', ')}; put - in front for descending`),
     ),
   ).action((options: ListDevicesOptions) => listDevices(context, options));
@@ -105,10 +110,11 @@ async function listDevices(context: CliContext, options: ListDevicesOptions): Pr
   if (options.sort !== undefined && !SORT_FIELDS.includes(options.sort.replace(/^-/, ''))) {
     throw usageError(`cannot sort by "${options.sort}": expected ${SORT_FIELDS.join(', ')}, with - in front for descending`);
   }
-  const query = { selector: options.selector, q: options.search, sort: options.sort };
+  const query = { selector: options.selector, q: options.search, sort: options.sort, drift: options.drift === undefined ? undefined : String(options.drift) };
   const page = await fetchList<Device>(context.connect(), '/devices', query, options);
   if (options.json) return context.output.json(page);
-  context.output.table(deviceColumns, page.items, options.selector || options.search ? 'no devices match' : 'no devices yet');
+  const isFiltered = options.selector || options.search || options.drift !== undefined;
+  context.output.table(deviceColumns, page.items, isFiltered ? 'no devices match' : 'no devices yet');
   noteMore(context, page, 'devices');
 }
 
@@ -150,12 +156,20 @@ export async function resolveDevice(client: ApiClient, reference: string): Promi
   throw new ApiError(`no device has the id or name "${reference}"`, 'DEVICE_NOT_FOUND', 404);
 }
 
+/** A drift cell: `-` when in step, else what is behind or failed, short. */
+export function formatDrift(drift: StateDrift): string {
+  if (!drift.inDrift) return '-';
+  if (drift.appliedStatus === 'failed') return `failed v${drift.appliedVersion ?? '?'}`;
+  return `v${drift.appliedVersion ?? '-'} of v${drift.desiredVersion}`;
+}
+
 function deviceDetails(device: Device): [string, string][] {
   return [
     ['id', device.id],
     ['name', device.name],
     ['status', device.online ? 'online' : 'offline'],
     ['labels', formatLabels(device.labels)],
+    ['drift', device.drift.inDrift ? `in drift: ${device.drift.reason ?? ''}` : device.drift.desiredVersion === 0 ? '- (nothing declared)' : `no (version ${device.drift.desiredVersion} applied)`],
     ['last seen', formatTimestamp(device.lastSeenAt)],
     ['created', formatTimestamp(device.createdAt)],
     ['updated', formatTimestamp(device.updatedAt)],

@@ -37,6 +37,7 @@ const profileColumns: Column<Profile>[] = [
   { heading: 'name', cell: (profile) => profile.name },
   { heading: 'priority', cell: (profile) => String(profile.priority) },
   { heading: 'selector', cell: (profile) => formatSelector(profile.selector) },
+  { heading: 'devices', cell: (profile) => String(profile.matchedDevices) },
   { heading: 'revision', cell: (profile) => String(profile.revision) },
   { heading: 'updated', cell: (profile) => formatRelative(profile.updatedAt) },
   { heading: 'id', cell: (profile) => profile.id },
@@ -154,8 +155,8 @@ async function updateProfile(context: CliContext, reference: string, options: Ch
   // A whole new document replaces the old one (PUT); anything else is a patch of what changed.
   const saved =
     options.file !== undefined && !options.merge
-      ? await client.put<Profile>(profilePath(current.id), { ...changedProfile(current, changes, options), ...messageOf(options) })
-      : await client.patch<Profile>(profilePath(current.id), { ...changes, ...messageOf(options) });
+      ? await client.put<Profile>(profilePath(current.id), { ...changedProfile(current, changes, options), ...messageOf(options) }, { ifMatch: current.revision })
+      : await client.patch<Profile>(profilePath(current.id), { ...changes, ...messageOf(options) }, { ifMatch: current.revision });
   if (options.json) return context.output.json(saved);
   context.output.line(`updated profile ${saved.name}: revision ${saved.revision}`);
 }
@@ -230,6 +231,7 @@ function printProfile(context: CliContext, profile: Profile): void {
     ['name', profile.name],
     ['selector', formatSelector(profile.selector)],
     ['priority', String(profile.priority)],
+    ['devices', `${profile.matchedDevices} matched now`],
     ['revision', String(profile.revision)],
     ['schema', profile.schema ? JSON.stringify(profile.schema, null, 2) : '-'],
     ['created', formatTimestamp(profile.createdAt)],

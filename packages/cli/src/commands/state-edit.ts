@@ -11,7 +11,7 @@ import type { DeviceState } from '@flotilla/protocol';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { parseJsonObjectText } from '../documents.js';
-import { CliError, usageError } from '../errors.js';
+import { ApiError, CliError, usageError } from '../errors.js';
 import { resolveDevice } from './devices.js';
 import { withJson, type JsonOptions } from './shared.js';
 import { statePath, writeLayer } from './state-layer.js';
@@ -48,13 +48,26 @@ export function registerEditCommand(state: Command, context: CliContext): void {
     const document = await keepingEdit(async () => parseJsonObjectText(edited, 'the edited layer'), keptIn);
     const now = await client.get<DeviceState>(path);
     if (now.layer.revision !== before.layer.revision) {
-      throw new CliError(`the layer of ${device.name} changed while you edited it (revision ${before.layer.revision} → ${now.layer.revision}); nothing saved, ${keptIn}`, 'STATE_CHANGED');
+      throw new CliError(`${changedMeanwhile(device.name, `revision ${before.layer.revision} → ${now.layer.revision}`).message}; ${keptIn}`, 'STATE_CHANGED');
     }
-    const saved = await keepingEdit(() => writeLayer(client, device.id, { document, schema: now.layer.schema, message: options.message, isMerge: false }), keptIn);
+    // If-Match closes the gap between that check and the write: a save in between is refused too.
+    const saved = await keepingEdit(async () => {
+      try {
+        return await writeLayer(client, device.id, { document, schema: undefined, message: options.message, isMerge: false, expectedRevision: before.layer.revision });
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'STATE_REVISION_CONFLICT') throw changedMeanwhile(device.name, error.message);
+        throw error;
+      }
+    }, keptIn);
     rmSync(directory, { recursive: true, force: true });
     if (options.json) return context.output.json(saved);
     context.output.line(`updated the layer of ${device.name}: revision ${saved.layer.revision}, desired version ${saved.desired.version}`);
   });
+}
+
+/** The error of an edit that someone else's save overtook: reload and edit again. */
+function changedMeanwhile(deviceName: string, detail: string): CliError {
+  return new CliError(`the layer of ${deviceName} changed while you edited it (${detail}); nothing saved: run flotilla state edit again to edit the current revision`, 'STATE_CHANGED');
 }
 
 /** Runs the editor (which may carry arguments, `code --wait`) on the file, on this terminal. */

@@ -13,16 +13,17 @@ export interface LayerWrite {
   schema: Record<string, unknown> | null | undefined;
   message: string | undefined;
   isMerge: boolean;
+  /** The layer revision the document was edited from; the server refuses the write if it moved on. */
+  expectedRevision?: number;
 }
 
 /**
- * Writes the device layer: a merge patch with PATCH, or a whole document with PUT. PUT replaces
- * the schema too, so the current one is sent along unless a new one was given.
+ * Writes the device layer: a merge patch with PATCH, or a whole document with PUT. Both keep
+ * the layer's schema unless one is given (null removes it).
  */
-export async function writeLayer(client: ApiClient, deviceId: string, { document, schema, message, isMerge }: LayerWrite): Promise<DeviceState> {
+export async function writeLayer(client: ApiClient, deviceId: string, { document, schema, message, isMerge, expectedRevision }: LayerWrite): Promise<DeviceState> {
   const path = statePath(deviceId);
-  const extra = { ...(message !== undefined ? { message } : {}) };
-  if (isMerge) return client.patch<DeviceState>(path, { state: document, ...(schema !== undefined ? { schema } : {}), ...extra });
-  const kept = schema === undefined ? (await client.get<DeviceState>(path)).layer.schema : schema;
-  return client.put<DeviceState>(path, { state: document, ...(kept ? { schema: kept } : {}), ...extra });
+  const body = { state: document, ...(schema !== undefined ? { schema } : {}), ...(message !== undefined ? { message } : {}) };
+  const options = { ifMatch: expectedRevision };
+  return isMerge ? client.patch<DeviceState>(path, body, options) : client.put<DeviceState>(path, body, options);
 }

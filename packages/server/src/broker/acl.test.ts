@@ -11,6 +11,7 @@ test('a device publishes only its own device → server topics', () => {
   assert.equal(publishableKind('a', topics.telemetry('b')), null, "another device's topic");
   assert.equal(publishableKind('a', topics.stateDesired('a')), null, 'the server publishes the desired state');
   assert.equal(publishableKind('a', topics.command('a', 'c1')), null, 'the server publishes commands');
+  assert.equal(publishableKind('a', topics.commandCancel('a', 'c1')), null, 'the server publishes cancellations');
   assert.equal(publishableKind('a', 'flotilla/v1/d/a/other'), null);
   assert.equal(publishableKind('a', '$SYS/broker'), null);
 });
@@ -27,6 +28,8 @@ test('a device subscribes under its own prefix only', () => {
 test('only server → device messages of its own reach a device', () => {
   assert.equal(isDeliveryAllowed('a', topics.command('a', 'c1')), true);
   assert.equal(isDeliveryAllowed('a', topics.stateDesired('a')), true);
+  assert.equal(isDeliveryAllowed('a', topics.commandCancel('a', 'c1')), true);
+  assert.equal(isDeliveryAllowed('a', topics.commandCancel('b', 'c1')), false);
   assert.equal(isDeliveryAllowed('a', topics.telemetry('a')), false);
   assert.equal(isDeliveryAllowed('a', topics.command('b', 'c1')), false);
   assert.equal(isServerTopic(topics.command('b', 'c1')), true);

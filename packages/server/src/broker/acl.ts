@@ -9,7 +9,7 @@ import { deviceTopicPrefix, parseDeviceTopic, type ParsedDeviceTopic } from '@fl
 export type DeviceToServerKind = 'telemetry' | 'stateReported' | 'commandResult' | 'events';
 
 const deviceToServer = new Set<ParsedDeviceTopic['kind']>(['telemetry', 'stateReported', 'commandResult', 'events']);
-const serverToDevice = new Set<ParsedDeviceTopic['kind']>(['stateDesired', 'command']);
+const serverToDevice = new Set<ParsedDeviceTopic['kind']>(['stateDesired', 'command', 'commandCancel']);
 
 /** The kind of a topic this device may publish to, or null when the ACL forbids it. */
 export function publishableKind(deviceId: string, topic: string): { kind: DeviceToServerKind; parsed: ParsedDeviceTopic } | null {

@@ -21,9 +21,10 @@ export interface BusEvents {
   deviceChanged: { tenantId: string; deviceId: string; change: DeviceChange; at: number };
   /**
    * A command changed status (`queued` when created). Delivery listens for `queued` (the
-   * instance holding the device's MQTT connection publishes it; HTTP long polls answer).
+   * instance holding the device's MQTT connection publishes it; HTTP long polls answer) and for
+   * `cancelled` with `wasSent` (the instance holding the connection tells the device to stop).
    */
-  command: { tenantId: string; deviceId: string; commandId: string; name: string; status: CommandStatus; at: number; error: string | null };
+  command: { tenantId: string; deviceId: string; commandId: string; name: string; status: CommandStatus; at: number; error: string | null; wasSent: boolean };
 }
 
 /** What happened to a device in the registry. */

@@ -6,8 +6,9 @@
  * oldest first. The store decides what is pending, so no command depends on this instance's
  * memory. Results: `…/commands/{id}/result` is applied before the PUBACK goes out; a result
  * that cannot be used is acknowledged, dropped, counted and told to the owner as a device event.
+ * Cancellations: a command cancelled after it was sent is announced on `…/commands/{id}/cancel`.
  */
-import { CommandResultSchema, topics, type CommandResult, type CommandStatus } from '@flotilla/protocol';
+import { CommandResultSchema, topics, type CommandCancel, type CommandResult, type CommandStatus } from '@flotilla/protocol';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { topicMatches } from '../broker/acl.js';
 import type { Broker } from '../broker/broker.js';
@@ -91,6 +92,22 @@ export function createCommandDelivery({ broker, commands, bus, metrics, log }: {
     })();
   }
 
+  /**
+   * Tells a connected device that a command it was given is cancelled, so it can stop it.
+   * Best effort: a device that is offline or not subscribed learns it from COMMAND_FINISHED
+   * when it reports on the command.
+   */
+  async function tellCancelled(deviceId: string, commandId: string, at: number): Promise<void> {
+    const topic = topics.commandCancel(deviceId, commandId);
+    if (!broker.isSubscribed(deviceId, topic)) return;
+    const notice: CommandCancel = { id: commandId, status: 'cancelled', at };
+    try {
+      await broker.publish(topic, JSON.stringify(notice), { qos: 1 });
+    } catch (error) {
+      log.warn({ err: error, deviceId, commandId }, 'telling a device about a cancelled command failed');
+    }
+  }
+
   function reject(device: AuthenticatedDevice, commandId: string, reason: ResultRejectReason, detail: string): void {
     metrics.resultRejected(reason);
     log.debug({ deviceId: device.id, commandId, reason: detail }, 'command result refused');
@@ -118,6 +135,7 @@ export function createCommandDelivery({ broker, commands, bus, metrics, log }: {
     }),
     bus.subscribe('command', (event) => {
       if (event.status === 'queued' && broker.isSubscribed(event.deviceId, topics.command(event.deviceId, event.commandId))) schedule(event.deviceId, false);
+      if (event.status === 'cancelled' && event.wasSent) void tellCancelled(event.deviceId, event.commandId, event.at);
     }),
   ];
 

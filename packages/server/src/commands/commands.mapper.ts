@@ -11,11 +11,12 @@ function parseOutput(text: string | null): unknown {
   }
 }
 
-/** A commands row as the API shows it. */
-export function toCommand(row: NewCommandRow): Command {
+/** A commands row as the API shows it, with its device's name (null once the device left the tenant). */
+export function toCommand(row: NewCommandRow, deviceName: string | null): Command {
   return {
     id: row.id,
     deviceId: row.device_id,
+    deviceName,
     batchId: row.batch_id,
     name: row.name,
     params: parseJsonObject(row.params) ?? {},

@@ -8,6 +8,9 @@ export type NewCommandRow = Omit<CommandsTable, 'seq'>;
 /** A commands row as read. */
 export type CommandRow = NewCommandRow & { seq: number };
 
+/** A commands row with its device's current name (null once the device left the tenant). */
+export type NamedCommandRow = CommandRow & { device_name: string | null };
+
 /** What a command list is narrowed by; `beforeSeq` is the cursor (lists run newest first). */
 export interface CommandListFilter {
   tenantId: string;
@@ -28,6 +31,15 @@ const INSERT_CHUNK_ROWS = 200;
 
 /** SQL of commands. Status changes are conditional UPDATEs, so concurrent writers cannot undo each other. */
 export function createCommandsRepository(db: Kysely<Database>) {
+  // The tenant is part of the join: a device claimed into another tenant keeps its old commands,
+  // and their tenant must not learn the name its new owner gave it.
+  const withDeviceName = () =>
+    db
+      .selectFrom('commands')
+      .leftJoin('devices', (join) => join.onRef('devices.id', '=', 'commands.device_id').onRef('devices.tenant_id', '=', 'commands.tenant_id'))
+      .selectAll('commands')
+      .select('devices.name as device_name');
+
   return {
     /** Inserts commands in one transaction; they get `seq` in the order given. */
     async insert(rows: NewCommandRow[]): Promise<void> {
@@ -38,8 +50,8 @@ export function createCommandsRepository(db: Kysely<Database>) {
       });
     },
 
-    async findById(tenantId: string, id: string): Promise<CommandRow | undefined> {
-      return db.selectFrom('commands').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    async findById(tenantId: string, id: string): Promise<NamedCommandRow | undefined> {
+      return withDeviceName().where('commands.tenant_id', '=', tenantId).where('commands.id', '=', id).executeTakeFirst();
     },
 
     /** A command of one device, found by the device itself (which knows no tenant). */
@@ -47,14 +59,14 @@ export function createCommandsRepository(db: Kysely<Database>) {
       return db.selectFrom('commands').selectAll().where('device_id', '=', deviceId).where('id', '=', id).executeTakeFirst();
     },
 
-    async list(filter: CommandListFilter): Promise<CommandRow[]> {
-      let query = db.selectFrom('commands').selectAll().where('tenant_id', '=', filter.tenantId);
-      if (filter.deviceId !== undefined) query = query.where('device_id', '=', filter.deviceId);
-      if (filter.batchId !== undefined) query = query.where('batch_id', '=', filter.batchId);
-      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-      if (filter.name !== undefined) query = query.where('name', '=', filter.name);
-      if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
-      return query.orderBy('seq', 'desc').limit(filter.limit).execute();
+    async list(filter: CommandListFilter): Promise<NamedCommandRow[]> {
+      let query = withDeviceName().where('commands.tenant_id', '=', filter.tenantId);
+      if (filter.deviceId !== undefined) query = query.where('commands.device_id', '=', filter.deviceId);
+      if (filter.batchId !== undefined) query = query.where('commands.batch_id', '=', filter.batchId);
+      if (filter.status !== undefined) query = query.where('commands.status', '=', filter.status);
+      if (filter.name !== undefined) query = query.where('commands.name', '=', filter.name);
+      if (filter.beforeSeq !== undefined) query = query.where('commands.seq', '<', filter.beforeSeq);
+      return query.orderBy('commands.seq', 'desc').limit(filter.limit).execute();
     },
 
     /** A device's unexpired commands in these statuses, oldest first, after `afterSeq`. */

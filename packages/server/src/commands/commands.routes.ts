@@ -54,15 +54,18 @@ export function commandsRoutes({ commands, authenticateDevice }: { commands: Com
         config: { access: 'operator', audit: 'command.send_bulk' },
         schema: {
           tags,
-          summary: 'Send a command to every device a selector chooses (at most 1,000): one command each, sharing a batch id',
+          summary: 'Send a command to every device a selector chooses (at most 1,000): one command each, sharing a batch id; with dryRun, only say which',
           body: BulkCommandBodySchema,
-          response: { 201: BulkCommandReplySchema, ...errors },
+          response: { 200: BulkCommandReplySchema, 201: BulkCommandReplySchema, ...errors },
         },
       },
       async (request, reply) => {
         const { tenantId, userId } = request.principal!;
-        request.audit = { targetType: 'selector', targetId: request.body.selector, detail: { name: request.body.name } };
+        // A dry run changes nothing, so it leaves no audit entry, whatever its outcome.
+        const isDryRun = request.body.dryRun === true;
+        request.audit = { targetType: 'selector', targetId: request.body.selector, detail: { name: request.body.name }, isSkipped: isDryRun };
         const created = await commands.sendBulk({ tenantId, userId }, request.body);
+        if (isDryRun) return reply.status(200).send(created);
         request.audit.detail = { name: request.body.name, batchId: created.batchId, count: created.count };
         return reply.status(201).send(created);
       },

@@ -5,6 +5,7 @@
  * Every status change is one conditional UPDATE, then a `command` event on the bus.
  */
 import {
+  BULK_DRY_RUN_DEVICES,
   DEFAULT_COMMAND_EXPIRY_MS,
   DEFAULT_COMMAND_TIMEOUT_MS,
   FINAL_COMMAND_STATUSES,
@@ -34,7 +35,7 @@ import type { Database } from '../store/schema.js';
 import type { AuthenticatedDevice } from '../telemetry/device-auth.js';
 import { checkCommandParams } from './command-params.js';
 import type { CommandMetrics } from './command-metrics.js';
-import { createCommandsRepository, type CommandRow, type NewCommandRow } from './commands.repository.js';
+import { createCommandsRepository, type CommandRow, type NamedCommandRow, type NewCommandRow } from './commands.repository.js';
 import { toCommand, toCommandMessage } from './commands.mapper.js';
 import { createPollWaiters } from './poll-waiters.js';
 
@@ -76,15 +77,18 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
     for (const row of rows) {
       const status = row.status as CommandStatus;
       if (FINAL_COMMAND_STATUSES.includes(status)) metrics.finished(status);
-      bus.publish('command', { tenantId: row.tenant_id, deviceId: row.device_id, commandId: row.id, name: row.name, status, at, error: row.error });
+      bus.publish('command', { tenantId: row.tenant_id, deviceId: row.device_id, commandId: row.id, name: row.name, status, at, error: row.error, wasSent: row.sent_at !== null });
     }
   }
 
-  async function requireDevice(tenantId: string, deviceId: string): Promise<void> {
-    if (!(await devices.findById(tenantId, deviceId))) throw appError('DEVICE_NOT_FOUND', `no device ${deviceId} in your tenant`);
+  /** The tenant's device (its name goes into answers), or DEVICE_NOT_FOUND. */
+  async function requireDevice(tenantId: string, deviceId: string): Promise<{ name: string }> {
+    const device = await devices.findById(tenantId, deviceId);
+    if (!device) throw appError('DEVICE_NOT_FOUND', `no device ${deviceId} in your tenant`);
+    return device;
   }
 
-  async function findOrThrow(tenantId: string, id: string): Promise<CommandRow> {
+  async function findOrThrow(tenantId: string, id: string): Promise<NamedCommandRow> {
     const row = await repository.findById(tenantId, id);
     if (!row) throw appError('COMMAND_NOT_FOUND', `no command ${id} in your tenant`);
     return row;
@@ -169,31 +173,40 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
       beforeSeq = seq as number;
     }
     const rows = await repository.list({ tenantId, deviceId: query.deviceId, batchId: query.batchId, status: query.status, name: query.name, beforeSeq, limit: limit + 1 });
-    return pageOf(rows, limit, (row) => [row.seq, row.id], toCommand);
+    return pageOf(rows, limit, (row) => [row.seq, row.id], (row) => toCommand(row, row.device_name));
   }
 
   return {
     /** Queues a command for one device of the tenant. */
     async send(sender: CommandSender, deviceId: string, body: SendCommandBody): Promise<Command> {
-      await requireDevice(sender.tenantId, deviceId);
+      const device = await requireDevice(sender.tenantId, deviceId);
       const [row] = newRows(sender, [deviceId], body, null) as [NewCommandRow];
       await queue([row]);
       log.info({ commandId: row.id, deviceId, name: body.name }, 'command queued');
-      return toCommand(row);
+      return toCommand(row, device.name);
     },
 
-    /** Queues one command for each device of the tenant that the selector chooses (at most MAX_BULK_COMMAND_DEVICES). */
+    /**
+     * Queues one command for each device of the tenant that the selector chooses (at most
+     * MAX_BULK_COMMAND_DEVICES). A dry run checks everything a send checks, then answers the
+     * count and the first devices instead of queuing, so a dry run that passes means the send would.
+     */
     async sendBulk(sender: CommandSender, body: BulkCommandBody): Promise<BulkCommandReply> {
-      const { selector, ...command } = body;
-      const deviceIds = await devices.idsMatching(sender.tenantId, parseRequirements(selector), MAX_BULK_COMMAND_DEVICES + 1);
-      if (deviceIds.length > MAX_BULK_COMMAND_DEVICES) {
+      const { selector, dryRun: isDryRun, ...command } = body;
+      const chosen = await devices.summariesMatching(sender.tenantId, parseRequirements(selector), MAX_BULK_COMMAND_DEVICES + 1);
+      if (chosen.length > MAX_BULK_COMMAND_DEVICES) {
         throw fieldError('body/selector', `chooses more than ${MAX_BULK_COMMAND_DEVICES} devices; narrow it and send several requests`);
+      }
+      const deviceIds = chosen.map((device) => device.id);
+      if (isDryRun === true) {
+        newRows(sender, [], command, null); // checks params and deadlines as a send would
+        return { batchId: null, count: chosen.length, commandIds: [], dryRun: true, devices: chosen.slice(0, BULK_DRY_RUN_DEVICES) };
       }
       const batchId = newId('bat');
       const rows = newRows(sender, deviceIds, command, batchId);
       if (rows.length > 0) await queue(rows);
       log.info({ batchId, devices: rows.length, name: body.name }, 'bulk command queued');
-      return { batchId, count: rows.length, commandIds: rows.map((row) => row.id) };
+      return { batchId, count: rows.length, commandIds: rows.map((row) => row.id), dryRun: false };
     },
 
     list,
@@ -205,10 +218,14 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
     },
 
     async get(tenantId: string, id: string): Promise<Command> {
-      return toCommand(await findOrThrow(tenantId, id));
+      const row = await findOrThrow(tenantId, id);
+      return toCommand(row, row.device_name);
     },
 
-    /** Cancels a command that has not reached its device's hands (queued or sent). */
+    /**
+     * Cancels a command that the device has not acknowledged (queued or sent). The `cancelled`
+     * event carries `wasSent`, so delivery tells a connected device that was given it to stop.
+     */
     async cancel(tenantId: string, id: string): Promise<Command> {
       const row = await findOrThrow(tenantId, id);
       const now = Date.now();
@@ -218,7 +235,8 @@ export function createCommandsService({ db, bus, log, metrics }: { db: Kysely<Da
         throw appError('COMMAND_NOT_CANCELLABLE', `command ${id} is ${current}; only a queued or sent command can be cancelled`);
       }
       announce([cancelled], now);
-      return toCommand(cancelled);
+      log.info({ commandId: id, deviceId: cancelled.device_id, wasSent: cancelled.sent_at !== null }, 'command cancelled');
+      return toCommand(cancelled, row.device_name);
     },
 
     /**

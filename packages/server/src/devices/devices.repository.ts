@@ -1,7 +1,9 @@
 import type { LabelRequirement } from '@flotilla/protocol';
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { CursorValues } from '../store/pagination.js';
+import { inDriftSql } from '../state/drift.js';
 import { selectorSql } from './selector-sql.js';
+import type { DeviceWithStateRow } from './devices.mapper.js';
 import type { Database, DeviceLabelsTable, DevicesTable } from '../store/schema.js';
 
 /** The sortable columns of the device list, by their API name. */
@@ -19,6 +21,8 @@ export interface DeviceListFilter {
   requirements: readonly LabelRequirement[];
   /** Case-insensitive substring of the name. */
   search?: string;
+  /** Only devices in drift (true) or not in drift (false). */
+  isInDrift?: boolean;
   sortKey: DeviceSortKey;
   isDescending: boolean;
   /** Only rows after this keyset position (the cursor). */
@@ -30,6 +34,9 @@ export interface DeviceListFilter {
 export type DeviceChanges = Partial<Pick<DevicesTable, 'tenant_id' | 'name' | 'labels' | 'metadata' | 'secret_hash' | 'updated_at'>>;
 
 type DevicesExpressions = ExpressionBuilder<Database, 'devices'>;
+
+/** The state columns drift is computed from, joined to device rows. */
+const DRIFT_COLUMNS = ['s.effective_version', 's.applied_version', 's.applied_status', 's.applied_error'] as const;
 
 // Rows per INSERT: keeps a 1,000-device batch with 64 labels each far below both dialects'
 // limits on bound parameters (32,766 in SQLite, 65,535 in PostgreSQL).
@@ -89,11 +96,30 @@ export function createDevicesRepository(db: Kysely<Database>) {
       return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
-    async list(filter: DeviceListFilter): Promise<DevicesTable[]> {
+    /** A device with the drift columns of its state row. */
+    async findWithState(tenantId: string, id: string): Promise<DeviceWithStateRow | undefined> {
+      return db
+        .selectFrom('devices')
+        .leftJoin('device_states as s', 's.device_id', 'devices.id')
+        .selectAll('devices')
+        .select(DRIFT_COLUMNS)
+        .where('devices.tenant_id', '=', tenantId)
+        .where('devices.id', '=', id)
+        .executeTakeFirst();
+    },
+
+    /** A page of devices with the drift columns of their state rows. */
+    async list(filter: DeviceListFilter): Promise<DeviceWithStateRow[]> {
       const direction = filter.isDescending ? 'desc' : 'asc';
-      let query = db.selectFrom('devices').selectAll('devices').where('devices.tenant_id', '=', filter.tenantId);
+      let query = db
+        .selectFrom('devices')
+        .leftJoin('device_states as s', 's.device_id', 'devices.id')
+        .selectAll('devices')
+        .select(DRIFT_COLUMNS)
+        .where('devices.tenant_id', '=', filter.tenantId);
       query = query.where(selectorSql(sql.ref('devices.id'), filter.requirements));
       if (filter.search) query = query.where(sql<SqlBool>`lower(devices.name) like ${containsPattern(filter.search)} escape '\\'`);
+      if (filter.isInDrift !== undefined) query = query.where(filter.isInDrift ? inDriftSql('s') : sql<SqlBool>`not ${inDriftSql('s')}`);
       const after = filter.after;
       if (after) query = query.where((eb) => afterPosition(eb, filter, after));
       return query
@@ -101,6 +127,29 @@ export function createDevicesRepository(db: Kysely<Database>) {
         .orderBy('devices.id', direction)
         .limit(filter.limit)
         .execute();
+    },
+
+    /** Ids and names of the tenant's devices that satisfy every requirement, in id order (the first `limit`). */
+    async summariesMatching(tenantId: string, requirements: readonly LabelRequirement[], limit: number): Promise<{ id: string; name: string }[]> {
+      return db
+        .selectFrom('devices')
+        .select(['devices.id', 'devices.name'])
+        .where('devices.tenant_id', '=', tenantId)
+        .where(selectorSql(sql.ref('devices.id'), requirements))
+        .orderBy('devices.id')
+        .limit(limit)
+        .execute();
+    },
+
+    /** How many of the tenant's devices satisfy every requirement. */
+    async countMatching(tenantId: string, requirements: readonly LabelRequirement[]): Promise<number> {
+      const row = await db
+        .selectFrom('devices')
+        .select((eb) => eb.fn.countAll<string | number>().as('count'))
+        .where('devices.tenant_id', '=', tenantId)
+        .where(selectorSql(sql.ref('devices.id'), requirements))
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
     },
 
     /** Ids of the tenant's devices that satisfy every requirement, in id order (the first `limit` when given). */

@@ -30,6 +30,7 @@ export const DeviceListQuery = Type.Composite(
         // Control characters cannot be part of a name, and NUL would upset PostgreSQL.
         Type.String({ maxLength: 128, pattern: '^[^\\u0000-\\u001f]*$', description: 'Case-insensitive search in the name' }),
       ),
+      drift: Type.Optional(Type.Boolean({ description: 'true: only devices in drift (desired version not applied, or apply failed); false: only devices not in drift' })),
       sort: Type.Optional(
         Type.Union(
           DEVICE_SORTS.map((sort) => Type.Literal(sort)),

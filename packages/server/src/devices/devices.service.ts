@@ -152,8 +152,8 @@ export function createDevicesService({ db, log, bus }: { db: Kysely<Database>; l
   const repository = createDevicesRepository(db);
   const changed = (tenantId: string, deviceId: string, change: DeviceChange) => bus?.publish('deviceChanged', { tenantId, deviceId, change, at: Date.now() });
 
-  async function findOrThrow(tenantId: string, id: string): Promise<DevicesTable> {
-    const row = await repository.findById(tenantId, id);
+  async function findWithStateOrThrow(tenantId: string, id: string) {
+    const row = await repository.findWithState(tenantId, id);
     if (!row) throw appError('DEVICE_NOT_FOUND', `no device ${id} in your tenant`);
     return row;
   }
@@ -166,12 +166,12 @@ export function createDevicesService({ db, log, bus }: { db: Kysely<Database>; l
       const sortKey = (isDescending ? sort.slice(1) : sort) as DeviceSortKey;
       const requirements = parseRequirements(query.selector ?? '');
       const after = query.cursor ? checkCursor(decodeCursor(query.cursor), sortKey) : undefined;
-      const rows = await repository.list({ tenantId, requirements, search: query.q, sortKey, isDescending, after, limit: limit + 1 });
+      const rows = await repository.list({ tenantId, requirements, search: query.q, isInDrift: query.drift, sortKey, isDescending, after, limit: limit + 1 });
       return pageOf(rows, limit, (row) => [sortValue(row, sortKey), row.id], toDevice);
     },
 
     async get(tenantId: string, id: string): Promise<Device> {
-      return toDevice(await findOrThrow(tenantId, id));
+      return toDevice(await findWithStateOrThrow(tenantId, id));
     },
 
     /** Registers a device; the secret is returned once and only its digest is kept. */
@@ -201,7 +201,8 @@ export function createDevicesService({ db, log, bus }: { db: Kysely<Database>; l
         }),
       );
       changed(tenantId, id, 'updated');
-      return toDevice(row);
+      // Read again with its state: the answer shows drift as the list does.
+      return toDevice((await repository.findWithState(tenantId, id)) ?? row);
     },
 
     /** Deletes a device; its unclaimed claim code goes too, as it would lead nowhere. */

@@ -21,6 +21,8 @@ export interface AuditContext {
   targetType?: string;
   targetId?: string | null;
   detail?: Record<string, unknown>;
+  /** True when the request changes nothing and leaves no entry (a dry run). */
+  isSkipped?: boolean;
 }
 
 declare module 'fastify' {
@@ -73,7 +75,7 @@ export function installAccessControl(app: FastifyInstance, authenticate: Authent
 
   app.addHook('onSend', async (request, reply, payload) => {
     const action = request.routeOptions.config.audit;
-    if (!action || !mutating.has(request.method)) return payload;
+    if (!action || !mutating.has(request.method) || request.audit?.isSkipped === true) return payload;
     await audit.record(describe(request, action, reply.statusCode));
     return payload;
   });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ProfilesService } from './profiles.service.js';
+import { expectedRevisionOf, revisionTag } from './revisions.js';
 import {
   DeleteProfileQuery,
   errors,
@@ -11,6 +12,7 @@ import {
   ProfilePreviewSchema,
   ProfileSchema,
   PageQuery,
+  RevisionPreconditionHeadersSchema,
   StateDiffQuerySchema,
   StateDiffSchema,
   StateRevertBodySchema,
@@ -52,20 +54,30 @@ export function profilesRoutes({ profiles }: { profiles: ProfilesService }): Fas
 
     app.get(
       '/profiles/:id',
-      { config: { access: 'viewer' }, schema: { tags, summary: 'Get a profile', params: ProfileIdParams, response: { 200: ProfileSchema, ...errors } } },
-      async (request) => profiles.get(request.principal!.tenantId, request.params.id),
+      { config: { access: 'viewer' }, schema: { tags, summary: 'Get a profile; its ETag is its revision', params: ProfileIdParams, response: { 200: ProfileSchema, ...errors } } },
+      async (request, reply) => {
+        const profile = await profiles.get(request.principal!.tenantId, request.params.id);
+        return reply.header('etag', revisionTag(profile.revision)).send(profile);
+      },
     );
 
     app.put(
       '/profiles/:id',
       {
         config: { access: 'operator', audit: 'profile.update' },
-        schema: { tags, summary: 'Replace a profile (a new revision)', params: ProfileIdParams, body: ProfileInputSchema, response: { 200: ProfileSchema, ...errors } },
+        schema: {
+          tags,
+          summary: 'Replace a profile (a new revision); If-Match refuses it when the profile changed meanwhile',
+          params: ProfileIdParams,
+          headers: RevisionPreconditionHeadersSchema,
+          body: ProfileInputSchema,
+          response: { 200: ProfileSchema, ...errors },
+        },
       },
-      async (request) => {
-        const saved = await profiles.replace(request.principal!, request.params.id, request.body);
+      async (request, reply) => {
+        const saved = await profiles.replace(request.principal!, request.params.id, request.body, expectedRevisionOf(request.headers['if-match']));
         request.audit = { detail: { name: saved.name, revision: saved.revision } };
-        return saved;
+        return reply.header('etag', revisionTag(saved.revision)).send(saved);
       },
     );
 
@@ -73,12 +85,19 @@ export function profilesRoutes({ profiles }: { profiles: ProfilesService }): Fas
       '/profiles/:id',
       {
         config: { access: 'operator', audit: 'profile.update' },
-        schema: { tags, summary: 'Change fields of a profile; state is a JSON merge patch (a new revision)', params: ProfileIdParams, body: ProfilePatchSchema, response: { 200: ProfileSchema, ...errors } },
+        schema: {
+          tags,
+          summary: 'Change fields of a profile; state is a JSON merge patch (a new revision); If-Match refuses it when the profile changed meanwhile',
+          params: ProfileIdParams,
+          headers: RevisionPreconditionHeadersSchema,
+          body: ProfilePatchSchema,
+          response: { 200: ProfileSchema, ...errors },
+        },
       },
-      async (request) => {
-        const saved = await profiles.patch(request.principal!, request.params.id, request.body);
+      async (request, reply) => {
+        const saved = await profiles.patch(request.principal!, request.params.id, request.body, expectedRevisionOf(request.headers['if-match']));
         request.audit = { detail: { name: saved.name, revision: saved.revision } };
-        return saved;
+        return reply.header('etag', revisionTag(saved.revision)).send(saved);
       },
     );
 

@@ -6,6 +6,7 @@
 import type { JsonObject, Page, Profile, ProfileInput, ProfilePatch, ProfilePreview, ProfilePreviewBody, StateDiff, StateRevision } from '@flotilla/protocol';
 import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal.js';
+import { createDevicesRepository } from '../devices/devices.repository.js';
 import { parseRequirements } from '../devices/devices.service.js';
 import { appError, type FieldError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -17,7 +18,7 @@ import { checkDocumentBounds, type DesiredState, type Recomputed } from './desir
 import { applyStatePatch } from './documents.js';
 import { documentOf, effectiveOf, layerOf, schemaOf } from './effective.js';
 import { createProfilesRepository } from './profiles.repository.js';
-import { authorColumns, authorOf, revisionDiff, revisionPage, revisionToRevert, type RevisionQuery } from './revisions.js';
+import { authorColumns, authorOf, checkExpectedRevision, revisionDiff, revisionPage, revisionToRevert, type RevisionQuery } from './revisions.js';
 import { sealDocument, type SecretBox } from './secrets.js';
 import type { SettingsSchemas } from './settings-schema.js';
 import type { StateHistory } from './state-history.js';
@@ -55,6 +56,7 @@ function historyFileOf(content: ProfileContent): string {
 export function createProfilesService({ db, box, schemas, desired, history, log }: { db: Kysely<Database>; box: SecretBox; schemas: SettingsSchemas; desired: DesiredState; history: StateHistory | null; log: Logger }) {
   const profiles = createProfilesRepository(db);
   const states = createStateRepository(db);
+  const devices = createDevicesRepository(db);
 
   async function findOrThrow(tenantId: string, id: string): Promise<ProfilesTable> {
     const row = await profiles.findById(tenantId, id);
@@ -103,7 +105,13 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
    * Saves a profile change: `build` turns the current profile (null on create) into the next
    * content (null deletes). Every affected device is recomputed in the same transaction.
    */
-  async function save(principal: Principal, id: string | null, build: (current: ProfilesTable | null) => ProfileContent | null, messageOf: (content: ProfileContent, isDelete: boolean) => string): Promise<Profile | null> {
+  async function save(
+    principal: Principal,
+    id: string | null,
+    build: (current: ProfilesTable | null) => ProfileContent | null,
+    messageOf: (content: ProfileContent, isDelete: boolean) => string,
+    expectedRevision?: number,
+  ): Promise<Profile | null> {
     const tenantId = principal.tenantId;
     const author = await authorOf(states, principal);
     const now = Date.now();
@@ -113,6 +121,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
         const repository = createProfilesRepository(trx);
         const current = id ? ((await repository.lockForUpdate(tenantId, id)) ?? null) : null;
         if (id && !current) throw appError('PROFILE_NOT_FOUND', `no profile ${id} in your tenant`);
+        if (current) checkExpectedRevision(`profile ${current.name}`, current.revision, expectedRevision);
         const content = build(current);
         if (content) checkContent(content);
         const next = content ? rowOf(current?.id ?? newId('prf', now), tenantId, content, (current?.revision ?? 0) + 1, current?.created_at ?? now, now) : null;
@@ -146,42 +155,58 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
     if (outcome.next) files[profileHistoryPath(tenantId, outcome.next.name)] = historyFileOf(contentOf(outcome.next));
     history?.record({ files, author, message: outcome.message, at: now });
     log.info({ tenantId, profileId: outcome.next?.id ?? outcome.current?.id, devices: outcome.results.filter((result) => result.isChanged).length }, 'profile saved');
-    return outcome.next ? toProfile(outcome.next) : null;
+    return outcome.next ? present(outcome.next) : null;
   }
 
-  function contentFromInput(input: Omit<ProfileInput, 'message'>, previous: JsonObject): ProfileContent {
+  /**
+   * The content a full profile input describes. Without `schema` the previous schema stays (none
+   * on create), so a client that edits only the document cannot drop it; `null` removes it.
+   */
+  function contentFromInput(input: Omit<ProfileInput, 'message'>, previous: ProfileContent | null): ProfileContent {
     return {
       name: input.name,
       selector: input.selector,
       priority: input.priority,
-      document: sealDocument(input.state as JsonObject, previous, box),
-      schema: (input.schema as JsonObject | undefined) ?? null,
+      document: sealDocument(input.state as JsonObject, previous?.document ?? {}, box),
+      schema: input.schema === undefined ? (previous?.schema ?? null) : (input.schema as JsonObject | null),
     };
+  }
+
+  /** A profile as the API shows it, with how many devices its selector chooses now. */
+  async function present(row: ProfilesTable): Promise<Profile> {
+    return toProfile(row, await devices.countMatching(row.tenant_id, parseRequirements(row.selector)));
   }
 
   return {
     async list(tenantId: string, query: { limit?: number; cursor?: string }): Promise<Page<Profile>> {
       const limit = query.limit ?? 50;
       const after = query.cursor ? decodeCursor(query.cursor)[1] : undefined;
-      return pageOf(await profiles.list(tenantId, after, limit + 1), limit, (row) => [null, row.name], toProfile);
+      const page = pageOf(await profiles.list(tenantId, after, limit + 1), limit, (row) => [null, row.name], (row) => row);
+      return { items: await Promise.all(page.items.map(present)), nextCursor: page.nextCursor };
     },
 
     async get(tenantId: string, id: string): Promise<Profile> {
-      return toProfile(await findOrThrow(tenantId, id));
+      return present(await findOrThrow(tenantId, id));
     },
 
     async create(principal: Principal, input: ProfileInput): Promise<Profile> {
-      const saved = await save(principal, null, () => contentFromInput(input, {}), (content) => input.message ?? `create profile ${content.name}`);
+      const saved = await save(principal, null, () => contentFromInput(input, null), (content) => input.message ?? `create profile ${content.name}`);
       return saved as Profile;
     },
 
     /** Replaces a profile; `{"$secret":true}` keeps the secret stored at the same path. */
-    async replace(principal: Principal, id: string, input: ProfileInput): Promise<Profile> {
-      const saved = await save(principal, id, (current) => contentFromInput(input, documentOf((current as ProfilesTable).document)), (content) => input.message ?? `update profile ${content.name}`);
+    async replace(principal: Principal, id: string, input: ProfileInput, expectedRevision?: number): Promise<Profile> {
+      const saved = await save(
+        principal,
+        id,
+        (current) => contentFromInput(input, contentOf(current as ProfilesTable)),
+        (content) => input.message ?? `update profile ${content.name}`,
+        expectedRevision,
+      );
       return saved as Profile;
     },
 
-    async patch(principal: Principal, id: string, patch: ProfilePatch): Promise<Profile> {
+    async patch(principal: Principal, id: string, patch: ProfilePatch, expectedRevision?: number): Promise<Profile> {
       const saved = await save(
         principal,
         id,
@@ -196,6 +221,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
           };
         },
         (content) => patch.message ?? `update profile ${content.name}`,
+        expectedRevision,
       );
       return saved as Profile;
     },
@@ -234,7 +260,7 @@ export function createProfilesService({ db, box, schemas, desired, history, log 
       const now = Date.now();
       let next: ProfilesTable | null = null;
       if (body.profile) {
-        const content = contentFromInput(body.profile, current ? documentOf(current.document) : {});
+        const content = contentFromInput(body.profile, current ? contentOf(current) : null);
         checkContent(content);
         next = rowOf(current?.id ?? 'prf_preview', tenantId, content, (current?.revision ?? 0) + 1, now, now);
       }

@@ -31,6 +31,22 @@ export function authorColumns(author: Author) {
   return { author_type: author.type, author_id: author.id, author_name: author.email };
 }
 
+/** The revision an `If-Match: "<revision>"` header names (its schema checked the form), or undefined without one. */
+export function expectedRevisionOf(ifMatch: string | undefined): number | undefined {
+  return ifMatch === undefined ? undefined : Number(ifMatch.slice(1, -1));
+}
+
+/** The ETag of a layer at a revision: the If-Match value that writes over it. */
+export function revisionTag(revision: number): string {
+  return `"${revision}"`;
+}
+
+/** Refuses a write made against another revision than the stored one (optimistic concurrency). */
+export function checkExpectedRevision(what: string, current: number, expected: number | undefined): void {
+  if (expected === undefined || expected === current) return;
+  throw appError('STATE_REVISION_CONFLICT', `${what} is at revision ${current}, not ${expected}: someone saved it meanwhile; reload it and apply your change again`);
+}
+
 /** Query of a revision list. */
 export interface RevisionQuery {
   limit?: number;

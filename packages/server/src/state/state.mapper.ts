@@ -1,13 +1,13 @@
 /** Rows as the API shows them: every document redacted, times as ISO strings. */
-import type { JsonObject, JsonValue, Profile, StateChange, StateDrift, StateRevision } from '@flotilla/protocol';
+import type { JsonObject, JsonValue, Profile, StateChange, StateRevision } from '@flotilla/protocol';
 import { iso } from '../store/json.js';
-import type { DeviceStateRevisionsTable, DeviceStatesTable, ProfileRevisionsTable, ProfilesTable } from '../store/schema.js';
+import type { DeviceStateRevisionsTable, ProfileRevisionsTable, ProfilesTable } from '../store/schema.js';
 import { diffDocuments } from './documents.js';
 import { documentOf, schemaOf } from './effective.js';
 import { redactDocument } from './secrets.js';
 
-/** A profile, redacted. */
-export function toProfile(row: ProfilesTable): Profile {
+/** A profile, redacted, with the number of devices its selector chooses now. */
+export function toProfile(row: ProfilesTable, matchedDevices: number): Profile {
   return {
     id: row.id,
     name: row.name,
@@ -16,6 +16,7 @@ export function toProfile(row: ProfilesTable): Profile {
     state: redactDocument(documentOf(row.document)),
     schema: schemaOf(row.schema),
     revision: row.revision,
+    matchedDevices,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -57,18 +58,4 @@ export function redactedDiff(from: JsonObject, to: JsonObject): StateChange[] {
   });
 }
 
-/** Whether a device is in drift, and why. */
-export function driftOf(row: Pick<DeviceStatesTable, 'effective_version' | 'applied_version' | 'applied_status' | 'applied_error'> | undefined): StateDrift {
-  const desiredVersion = row?.effective_version ?? 0;
-  const appliedVersion = row?.applied_version ?? null;
-  const appliedStatus = row?.applied_status ?? null;
-  let reason: string | null = null;
-  if (appliedStatus === 'failed') {
-    reason = `applying version ${appliedVersion} failed${row?.applied_error ? `: ${row.applied_error}` : ''}`;
-  } else if (desiredVersion > 0 && appliedVersion === null) {
-    reason = `the device has not reported applying any version; desired is ${desiredVersion}`;
-  } else if (appliedVersion !== null && appliedVersion < desiredVersion) {
-    reason = `applied version ${appliedVersion} is behind desired version ${desiredVersion}${appliedStatus === 'applying' ? ' (applying)' : ''}`;
-  }
-  return { inDrift: reason !== null, reason, desiredVersion, appliedVersion, appliedStatus };
-}
+export { driftOf } from './drift.js';

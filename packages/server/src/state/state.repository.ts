@@ -1,6 +1,7 @@
 import type { LabelRequirement } from '@flotilla/protocol';
-import { sql, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { selectorSql } from '../devices/selector-sql.js';
+import { inDriftSql } from './drift.js';
 import type { Database, DeviceStateRevisionsTable, DeviceStatesTable } from '../store/schema.js';
 
 /** A device as state needs it: its id, name and labels document. */
@@ -127,9 +128,7 @@ export function createStateRepository(db: Kysely<Database>) {
         .select(['s.device_id', 'devices.name', 's.effective_version', 's.applied_version', 's.applied_status', 's.applied_error'])
         .where('devices.tenant_id', '=', tenantId)
         .where(selectorSql(sql.ref('devices.id'), requirements))
-        .where(
-          sql<SqlBool>`(s.applied_status = 'failed' or (s.effective_version > 0 and (s.applied_version is null or s.applied_version < s.effective_version)))`,
-        );
+        .where(inDriftSql('s'));
       if (afterId !== undefined) query = query.where('s.device_id', '>', afterId);
       return query.orderBy('s.device_id').limit(limit).execute();
     },

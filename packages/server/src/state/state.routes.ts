@@ -11,6 +11,7 @@ import {
   PutDeviceStateBodySchema,
   ReportedAcceptedSchema,
   PageQuery,
+  RevisionPreconditionHeadersSchema,
   StateDiffQuerySchema,
   StateDiffSchema,
   StateDriftPageSchema,
@@ -18,6 +19,7 @@ import {
   StateRevertBodySchema,
   StateRevisionPageSchema,
 } from './state.schemas.js';
+import { expectedRevisionOf, revisionTag } from './revisions.js';
 import type { StateService } from './state.service.js';
 
 const tags = ['state'];
@@ -31,19 +33,29 @@ export function stateRoutes({ state, authenticateDevice }: { state: StateService
         config: { access: 'viewer' },
         schema: { tags, summary: "A device's layer, effective desired state with provenance, reported state and drift", params: DeviceIdParams, response: { 200: DeviceStateSchema, ...errors } },
       },
-      async (request) => state.get(request.principal!.tenantId, request.params.id),
+      async (request, reply) => {
+        const current = await state.get(request.principal!.tenantId, request.params.id);
+        return reply.header('etag', revisionTag(current.layer.revision)).send(current);
+      },
     );
 
     app.put(
       '/devices/:id/state',
       {
         config: { access: 'operator', audit: 'state.device.update' },
-        schema: { tags, summary: "Replaces a device's own layer (a new revision)", params: DeviceIdParams, body: PutDeviceStateBodySchema, response: { 200: DeviceStateSchema, ...errors } },
+        schema: {
+          tags,
+          summary: "Replaces a device's own layer (a new revision); If-Match refuses it when the layer changed meanwhile",
+          params: DeviceIdParams,
+          headers: RevisionPreconditionHeadersSchema,
+          body: PutDeviceStateBodySchema,
+          response: { 200: DeviceStateSchema, ...errors },
+        },
       },
-      async (request) => {
-        const saved = await state.put(request.principal!, request.params.id, request.body);
+      async (request, reply) => {
+        const saved = await state.put(request.principal!, request.params.id, request.body, expectedRevisionOf(request.headers['if-match']));
         request.audit = { targetType: 'device', detail: { revision: saved.layer.revision, version: saved.desired.version } };
-        return saved;
+        return reply.header('etag', revisionTag(saved.layer.revision)).send(saved);
       },
     );
 
@@ -51,12 +63,19 @@ export function stateRoutes({ state, authenticateDevice }: { state: StateService
       '/devices/:id/state',
       {
         config: { access: 'operator', audit: 'state.device.update' },
-        schema: { tags, summary: "Merges a JSON merge patch into a device's own layer (a new revision)", params: DeviceIdParams, body: PatchDeviceStateBodySchema, response: { 200: DeviceStateSchema, ...errors } },
+        schema: {
+          tags,
+          summary: "Merges a JSON merge patch into a device's own layer (a new revision); If-Match refuses it when the layer changed meanwhile",
+          params: DeviceIdParams,
+          headers: RevisionPreconditionHeadersSchema,
+          body: PatchDeviceStateBodySchema,
+          response: { 200: DeviceStateSchema, ...errors },
+        },
       },
-      async (request) => {
-        const saved = await state.patch(request.principal!, request.params.id, request.body);
+      async (request, reply) => {
+        const saved = await state.patch(request.principal!, request.params.id, request.body, expectedRevisionOf(request.headers['if-match']));
         request.audit = { targetType: 'device', detail: { revision: saved.layer.revision, version: saved.desired.version } };
-        return saved;
+        return reply.header('etag', revisionTag(saved.layer.revision)).send(saved);
       },
     );
 

@@ -14,6 +14,7 @@ export {
   ProfileSchema,
   PutDeviceStateBodySchema,
   ReportedAcceptedSchema,
+  RevisionPreconditionHeadersSchema,
   StateDiffQuerySchema,
   StateDiffSchema,
   StateDriftPageSchema,
@@ -36,4 +37,4 @@ export const DeleteProfileQuery = Type.Object({ message: Type.Optional(Type.Stri
 export const DeviceReportBody = Type.Record(Type.String(), Type.Unknown(), { description: 'JSON merge patch (RFC 7386) of the reported document; `applied` is AppliedState' });
 
 /** Error answers of the state routes. */
-export const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema };
+export const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema, 413: ProblemSchema };

@@ -32,7 +32,7 @@ import { checkDocumentBounds, MAX_STATE_DEPTH, type DesiredState } from './desir
 import { applyStatePatch } from './documents.js';
 import { documentOf, effectiveOf, layerOf, schemaOf, type Effective, type LayerContent } from './effective.js';
 import { createProfilesRepository } from './profiles.repository.js';
-import { authorColumns, authorOf, revisionDiff, revisionPage, revisionToRevert, type Author, type RevisionQuery } from './revisions.js';
+import { authorColumns, authorOf, checkExpectedRevision, revisionDiff, revisionPage, revisionToRevert, type Author, type RevisionQuery } from './revisions.js';
 import { redactDocument, sealDocument, type SecretBox } from './secrets.js';
 import type { SettingsSchemas } from './settings-schema.js';
 import type { StateHistory } from './state-history.js';
@@ -79,7 +79,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
   }
 
   /** Writes a new layer revision built from the current layer; the effective document follows. */
-  async function saveLayer(principal: Principal, deviceId: string, build: (current: LayerContent) => LayerContent, message: string): Promise<DeviceState> {
+  async function saveLayer(principal: Principal, deviceId: string, build: (current: LayerContent) => LayerContent, message: string, expectedRevision?: number): Promise<DeviceState> {
     const tenantId = principal.tenantId;
     const author: Author = await authorOf(repository, principal);
     const now = Date.now();
@@ -88,6 +88,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
       const device = await states.findDevice(tenantId, deviceId);
       if (!device) throw appError('DEVICE_NOT_FOUND', `no device ${deviceId} in your tenant`);
       const row = await states.lock(device.id);
+      checkExpectedRevision(`the layer of device ${deviceId}`, row.layer_revision, expectedRevision);
       const next = build(layerOf(row));
       checkDocumentBounds(next.document, 'body/state');
       if (next.schema) schemas.check(next.schema, 'body/schema');
@@ -182,18 +183,25 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
       };
     },
 
-    /** Replaces the device layer. */
-    async put(principal: Principal, deviceId: string, body: PutDeviceStateBody): Promise<DeviceState> {
+    /**
+     * Replaces the device layer's document. Without `schema` the layer keeps its schema, so a
+     * client that edits only the document cannot drop it by leaving it out; `schema: null` removes it.
+     */
+    async put(principal: Principal, deviceId: string, body: PutDeviceStateBody, expectedRevision?: number): Promise<DeviceState> {
       return saveLayer(
         principal,
         deviceId,
-        (current) => ({ document: sealDocument(body.state as JsonObject, current.document, box), schema: (body.schema as JsonObject | undefined) ?? null }),
+        (current) => ({
+          document: sealDocument(body.state as JsonObject, current.document, box),
+          schema: body.schema === undefined ? current.schema : (body.schema as JsonObject | null),
+        }),
         body.message ?? 'update the device layer',
+        expectedRevision,
       );
     },
 
     /** Merges a patch into the device layer; `schema: null` removes the schema. */
-    async patch(principal: Principal, deviceId: string, body: PatchDeviceStateBody): Promise<DeviceState> {
+    async patch(principal: Principal, deviceId: string, body: PatchDeviceStateBody, expectedRevision?: number): Promise<DeviceState> {
       return saveLayer(
         principal,
         deviceId,
@@ -202,6 +210,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
           schema: body.schema === undefined ? current.schema : (body.schema as JsonObject | null),
         }),
         body.message ?? 'patch the device layer',
+        expectedRevision,
       );
     },
 

@@ -60,7 +60,7 @@ test('timeouts default to the well-known command, else five minutes', () => {
 
 test('live events move a command forward with its timestamps, never back', () => {
   const command: Command = {
-    id: 'cmd_1', deviceId: 'dev_1', batchId: null, name: 'ping', params: {}, status: 'queued', timeoutMs: 30_000, expiresAt: null,
+    id: 'cmd_1', deviceId: 'dev_1', deviceName: 'pi-1', batchId: null, name: 'ping', params: {}, status: 'queued', timeoutMs: 30_000, expiresAt: null,
     createdBy: null, createdAt: '2030-01-01T00:00:00.000Z', sentAt: null, acknowledgedAt: null, finishedAt: null, output: null, error: null,
   };
   const event = (status: CommandEvent['status'], at: number, error: string | null = null): CommandEvent => ({

@@ -55,6 +55,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | null | undefined>;
   /** Sends no token and never refreshes (setup, login). */
   isAnonymous?: boolean;
+  /** The revision a write was made against (`If-Match`); the server refuses it with 412 if that moved on. */
+  ifMatch?: number;
 }
 
 /** What the client is built from. */
@@ -101,6 +103,7 @@ export function createApiClient({ sessions, onSessionEnded, baseUrl = '' }: ApiC
   async function send(fetch: Fetch, path: string, options: RequestOptions, accessToken: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
     try {
       return await fetch(url(path, options.query), {

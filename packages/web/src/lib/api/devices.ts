@@ -7,10 +7,15 @@ import type { Fetch } from './client.js';
 export type DeviceSortKey = 'name' | 'createdAt' | 'updatedAt' | 'lastSeenAt';
 export type DeviceSort = DeviceSortKey | `-${DeviceSortKey}`;
 
+/** The drift filter of the device list; empty for every device. */
+export type DriftFilter = 'true' | 'false' | '';
+
 /** Filters and paging of the device list. */
 export interface DeviceQuery {
   selector?: string;
   q?: string;
+  /** 'true': only devices in drift; 'false': only the others. */
+  drift?: DriftFilter;
   sort?: DeviceSort;
   cursor?: string;
   limit?: number;

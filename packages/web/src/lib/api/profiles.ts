@@ -23,8 +23,8 @@ export function createProfile(fetch: Fetch, input: ProfileInput): Promise<Profil
 }
 
 /** Replaces a profile (a new revision); `{"$secret":true}` keeps a stored secret. */
-export function replaceProfile(fetch: Fetch, id: string, input: ProfileInput): Promise<Profile> {
-  return api.request(fetch, profilePath(id), { method: 'PUT', body: input });
+export function replaceProfile(fetch: Fetch, id: string, input: ProfileInput, expectedRevision?: number): Promise<Profile> {
+  return api.request(fetch, profilePath(id), { method: 'PUT', body: input, ifMatch: expectedRevision });
 }
 
 /** Deletes a profile and its revisions. */

@@ -12,9 +12,13 @@ export function getDeviceState(fetch: Fetch, deviceId: string): Promise<DeviceSt
   return api.request<DeviceState>(fetch, statePath(deviceId));
 }
 
-/** Replaces the device's own layer; a new revision. `{"$secret":true}` keeps a stored secret. */
-export function putDeviceState(fetch: Fetch, deviceId: string, input: { state: Record<string, unknown>; message?: string }): Promise<DeviceState> {
-  return api.request<DeviceState>(fetch, statePath(deviceId), { method: 'PUT', body: input });
+/**
+ * Replaces the device's own layer's document (its schema stays); a new revision.
+ * `{"$secret":true}` keeps a stored secret. With `expectedRevision`, a layer saved by someone
+ * else meanwhile refuses the write (STATE_REVISION_CONFLICT).
+ */
+export function putDeviceState(fetch: Fetch, deviceId: string, input: { state: Record<string, unknown>; message?: string }, expectedRevision?: number): Promise<DeviceState> {
+  return api.request<DeviceState>(fetch, statePath(deviceId), { method: 'PUT', body: input, ifMatch: expectedRevision });
 }
 
 /** A page of the device layer's revisions, newest first. */

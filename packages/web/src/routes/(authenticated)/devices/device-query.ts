@@ -1,5 +1,5 @@
-/** The device list's filters live in the URL (`?selector=&q=&sort=`), so views can be shared. */
-import type { DeviceSort, DeviceSortKey } from '$lib/api/devices.js';
+/** The device list's filters live in the URL (`?selector=&q=&drift=&sort=`), so views can be shared. */
+import type { DeviceSort, DeviceSortKey, DriftFilter } from '$lib/api/devices.js';
 
 /** Devices per page of the list. */
 export const DEVICE_PAGE_SIZE = 50;
@@ -8,6 +8,8 @@ export const DEVICE_PAGE_SIZE = 50;
 export interface DeviceListQuery {
   selector: string;
   q: string;
+  /** 'true': only devices in drift; 'false': only those in step; '': all. */
+  drift: DriftFilter;
   sort: DeviceSort | '';
 }
 
@@ -17,7 +19,13 @@ const SORT_KEYS: DeviceSortKey[] = ['name', 'createdAt', 'updatedAt', 'lastSeenA
 export function readDeviceListQuery(params: URLSearchParams): DeviceListQuery {
   const sort = params.get('sort') ?? '';
   const isKnownSort = SORT_KEYS.includes(sort.replace(/^-/, '') as DeviceSortKey);
-  return { selector: params.get('selector') ?? '', q: params.get('q') ?? '', sort: isKnownSort ? (sort as DeviceSort) : '' };
+  const drift = params.get('drift');
+  return {
+    selector: params.get('selector') ?? '',
+    q: params.get('q') ?? '',
+    drift: drift === 'true' || drift === 'false' ? drift : '',
+    sort: isKnownSort ? (sort as DeviceSort) : '',
+  };
 }
 
 /** The URL search string of a query; empty parts are left out. */
@@ -25,6 +33,7 @@ export function deviceListSearch(query: DeviceListQuery): string {
   const params = new URLSearchParams();
   if (query.selector.trim()) params.set('selector', query.selector.trim());
   if (query.q.trim()) params.set('q', query.q.trim());
+  if (query.drift) params.set('drift', query.drift);
   if (query.sort) params.set('sort', query.sort);
   const text = params.toString();
   return text ? `?${text}` : '';
