@@ -128,6 +128,8 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const ingestLog = log.child({ feature: 'ingest' });
   const latestCache = store.sqlite ? createLatestCache(store.sqlite) : undefined;
   const ingest: Ingest = createIngest({ writer: createBatchWriter(store, ingestLog, latestCache), bus, log: ingestLog, metrics: ingestMetrics });
+  // Devices can send once the server listens; tests that only inject() never start the writer.
+  app.addHook('onListen', async () => ingest.start());
   const telemetry = createTelemetryService({
     repository: createTelemetryRepository(db),
     ingest,

@@ -23,6 +23,8 @@ export interface TelemetrySubmission {
 /** Writes a batch; resolves once its transaction has committed. */
 export interface BatchWriter {
   write(batch: readonly TelemetrySubmission[]): Promise<void>;
+  /** Gets ready for the first write now rather than on it (the SQLite writer starts its thread). */
+  start?(): void;
   /** Ends the writer once the writes already asked for are answered. */
   close(): Promise<void>;
 }

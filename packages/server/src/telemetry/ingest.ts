@@ -59,6 +59,8 @@ interface Pending {
 export interface Ingest {
   /** Resolves once these points are committed; rejects with an AppError or the storage error. */
   submit(submission: TelemetrySubmission): Promise<void>;
+  /** Readies the writer before the first submission arrives. */
+  start(): void;
   /** Points accepted and not yet committed (queued or waiting for room). */
   pendingPoints(): number;
   /** Refuses new submissions, writes everything accepted, then resolves. */
@@ -177,6 +179,7 @@ export function createIngest({ writer, bus, log, metrics, options }: IngestDepen
         }
       });
     },
+    start: () => writer.start?.(),
     pendingPoints: () => queuedPoints + waitingPoints,
     async close() {
       isClosed = true;

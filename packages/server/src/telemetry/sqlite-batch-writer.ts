@@ -45,8 +45,10 @@ export function createSqliteBatchWriter(file: string, log: Logger, latestCache?:
     pending.clear();
   };
 
-  // Started on first use, and again after a thread that died: a write in flight then fails (its
-  // transaction rolled back with the thread), and the next one gets a new thread.
+  // Started by start() when the server starts listening (a thread takes a while to load, and a
+  // fleet reconnecting after a restart should not queue up behind it), else on first use; and
+  // again after a thread that died: a write in flight then fails (its transaction rolled back
+  // with the thread), and the next one gets a new thread.
   const thread = (): Worker => {
     if (worker) return worker;
     const started = startWorker(file);
@@ -69,6 +71,10 @@ export function createSqliteBatchWriter(file: string, log: Logger, latestCache?:
   };
 
   return {
+    start() {
+      if (!isClosed) thread();
+    },
+
     write(batch) {
       if (isClosed) return Promise.reject(new Error('telemetry batch not written: the writer is closed'));
       const id = nextId++;
