@@ -65,7 +65,7 @@ export class EnrollmentRefusedError extends SdkError {
 }
 
 /**
- * The server refused the device's id and secret (MQTT CONNACK 4 or 5, HTTP 401 or 403): the
+ * The server refused the device's id and secret (MQTT CONNACK 4, HTTP 401 or 403): the
  * device was deleted, moved, or given a new secret. The client stops and does not retry.
  */
 export class CredentialsRefusedError extends SdkError {

@@ -3,7 +3,7 @@
  * password = secret, QoS 1 publishes that resolve on PUBACK (the server sends it only once the
  * message is stored), subscriptions to the retained desired state and the command topic, a
  * last will on the events topic, and reconnection with exponential backoff and jitter until
- * closed or until the credentials are refused (CONNACK 4 or 5).
+ * closed or until the credentials are refused (CONNACK 4).
  */
 import { CommandMessageSchema, DesiredStateMessageSchema, parseDeviceTopic, topics, type CommandMessage, type DesiredStateMessage } from '@flotilla/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
@@ -29,7 +29,9 @@ export interface MqttTransportOptions {
   will: string | null;
 }
 
-// CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3) that no retry will change.
+// CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). Bad credentials stay bad whatever the
+// retry. Flotilla answers "not authorised" to a device that already has as many connections as
+// it may hold; those time out by keep-alive, so that one is retried like a lost connection.
 const CONNACK_BAD_CREDENTIALS = 4;
 const CONNACK_NOT_AUTHORIZED = 5;
 const CLOSE_GRACE_MS = 2000;
@@ -76,12 +78,16 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
   }
 
   function onError(error: Error & { code?: unknown }): void {
-    if (error.code === CONNACK_BAD_CREDENTIALS || error.code === CONNACK_NOT_AUTHORIZED) {
-      const why = error.code === CONNACK_BAD_CREDENTIALS ? 'bad user name or password: the device was deleted, moved or given a new secret' : 'not authorised (on Flotilla: the device has too many connections open)';
+    if (error.code === CONNACK_BAD_CREDENTIALS) {
+      const why = 'bad user name or password: the device was deleted, moved or given a new secret';
       refuse(new CredentialsRefusedError(`the MQTT broker refused device ${options.deviceId} (CONNACK ${error.code}, ${why})`, 'mqtt'));
       return;
     }
-    lastError = error.message || String(error);
+    lastError =
+      error.code === CONNACK_NOT_AUTHORIZED
+        ? `the MQTT broker refused device ${options.deviceId} for now (CONNACK 5: it has too many connections open); retrying`
+        : error.message || String(error);
+    if (error.code === CONNACK_NOT_AUTHORIZED) events.emit('error', new Error(lastError));
   }
 
   function onClose(): void {

@@ -18,6 +18,8 @@ import {
   type DeviceClient,
   type TransportKind,
 } from '../src/index.js';
+import mqtt from 'mqtt';
+import { MAX_CONNECTIONS_PER_DEVICE } from '../../server/src/broker/connect.js';
 import { eventually, freePort, startSdkFixture, type SdkFixture } from './sdk-helpers.js';
 
 /** A TCP relay from a port of its own to the broker: started later, it is MQTT "coming back". */
@@ -113,6 +115,26 @@ describe('device client resilience', () => {
     // With reconnect delays of 20-50 ms a retry loop would have made dozens of attempts by now.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     assert.equal(await badCredentialConnects(f), refusedBefore + 1, 'one refused attempt, then none');
+  });
+
+  test('a device at its connection limit is retried, not refused for good, and connects once a slot frees', async () => {
+    const device = await newDevice();
+    // Hold every connection the server allows this device, as stale sessions of a flapping link would.
+    const held = await Promise.all(
+      Array.from({ length: MAX_CONNECTIONS_PER_DEVICE }, (_, index) =>
+        mqtt.connectAsync(f.mqttUrl, { clientId: `held-${index}`, username: device.deviceId, password: device.secret, reconnectPeriod: 0 }),
+      ),
+    );
+    const client = createDeviceClient({ serverUrl: f.httpUrl, mqttUrl: f.mqttUrl, deviceId: device.deviceId, secret: device.secret, transport: 'mqtt', reconnect: { minDelayMs: 50, maxDelayMs: 200 } });
+    clients.push(client);
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    await eventually(() => assert.ok(errors.some((error) => /CONNACK 5/.test(error.message)), 'the connection limit was reported'), 15_000);
+    assert.ok(!errors.some((error) => error instanceof CredentialsRefusedError), 'not taken for revoked credentials');
+    await held[0]?.endAsync();
+    await eventually(() => assert.ok(client.isConnected, 'connected once a slot freed'), 15_000);
+    await client.publishTelemetry({ temp: 1 });
+    await Promise.all(held.slice(1).map((connection) => connection.endAsync()));
   });
 
   test('a device given a new secret gets CredentialsRefusedError over HTTP; connectDevice with the old one rejects', async () => {
