@@ -93,6 +93,8 @@ export async function ingestEndToEnd(
   options: Partial<IngestOptions> = {},
   writer: BatchWriter = createBatchWriter(store, log),
 ): Promise<IngestRun> {
+  // The server starts the writer's thread when it starts listening; so does this, before the clock.
+  await writer.write([]);
   let batches = 0;
   const counting: BatchWriter = { write: (batch) => (batches++, writer.write(batch)), close: () => writer.close() };
   const ingest: Ingest = createIngest({ writer: counting, bus: createMemoryBus(), log, options });

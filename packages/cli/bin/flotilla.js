@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Committed entry point, so npm links `flotilla` at install time, before the first build.
-import '../dist/bin.js';
+import '../dist/flotilla.mjs';
