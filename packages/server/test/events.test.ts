@@ -124,6 +124,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
     });
 
+    test("a device's last will on the events topic is stored when its connection dies", async () => {
+      const device = await fixture.device();
+      const will = { topic: topics.events(device.id), payload: Buffer.from(JSON.stringify({ kind: 'connection.lost', level: 'warn', message: 'gone' })), qos: 1 as const, retain: false };
+      const client = await connectDevice(fixture.mqttUrl, device, { will });
+      client.stream.destroy();
+      await eventually(async () => {
+        assert.deepEqual((await eventsOf(device.id, '?source=device')).map((event) => [event.kind, event.level, event.message]), [['connection.lost', 'warn', 'gone']]);
+      });
+      client.end(true);
+    });
+
     test('mosquitto_pub sends an event with QoS 1', async () => {
       const device = await fixture.device();
       const auth = ['-h', '127.0.0.1', '-p', String(fixture.mqttPort), '-u', device.id, '-P', device.secret];
