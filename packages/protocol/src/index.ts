@@ -10,3 +10,4 @@ export * from './live.js';
 export * from './state.js';
 export * from './commands.js';
 export * from './commands-api.js';
+export * from './events.js';

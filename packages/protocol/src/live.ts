@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { CommandStatus } from './commands.js';
+import type { EventLevel, EventSource } from './events.js';
 import type { TelemetryPoint } from './telemetry.js';
 
 /** The kinds of event a subscription can ask for. */
@@ -47,7 +48,8 @@ export type LiveClientMessage = Static<typeof LiveClientMessageSchema>;
 export type LiveServerMessage =
   | { type: 'telemetry'; subscription: string; deviceId: string; points: TelemetryPoint[] }
   | { type: 'presence'; subscription: string; deviceId: string; online: boolean; at: number }
-  | { type: 'deviceEvent'; subscription: string; deviceId: string; kind: string; at: number; data: Record<string, unknown> }
+  /** `level`, `message` and `source` are as stored (GET /devices/{id}/events). */
+  | { type: 'deviceEvent'; subscription: string; deviceId: string; kind: string; at: number; data: Record<string, unknown>; level?: EventLevel; message?: string; source?: EventSource }
   /** A command changed status; `error` says why a failed one failed. GET /commands/{id} has the output. */
   | { type: 'command'; subscription: string; deviceId: string; commandId: string; name: string; status: CommandStatus; at: number; error: string | null }
   | { type: 'subscribed'; id: string }

@@ -8,7 +8,7 @@ import { CommandMessageSchema, DesiredStateMessageSchema, type CommandMessage, t
 import { Type } from '@sinclair/typebox';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { createEmitter } from './emitter.js';
-import { ClientClosedError, CredentialsRefusedError, NotSupportedError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
+import { ClientClosedError, CredentialsRefusedError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
 import { apiRequest, type ApiRequest, type DeviceCredentials } from './http-request.js';
 import { firstError } from './schema-check.js';
 import type { Subscription, Transport, TransportEvents } from './transport.js';
@@ -174,8 +174,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     publishTelemetry: (body) => send('POST', '/device/telemetry', body),
     reportState: (body) => send('PATCH', '/device/state', body, 'application/merge-patch+json'),
     sendCommandResult: (commandId, body) => send('POST', `/device/commands/${encodeURIComponent(commandId)}/result`, body),
-    // The server has no HTTP route for device events yet; they go over MQTT only.
-    publishEvent: () => Promise.reject(new NotSupportedError('the server takes device events over MQTT only; there is no HTTP route for them')),
+    publishEvent: (body) => send('POST', '/device/events', body),
     async close() {
       stopping.abort();
       isConnected = false;

@@ -5,6 +5,10 @@
  */
 import {
   CommandResultSchema,
+  DeviceEventPayloadError,
+  EVENT_LIMITS,
+  normalizeDeviceEvents,
+  type DeviceEventInput,
   MAX_COMMAND_RESULT_BYTES,
   MAX_REPORTED_STATE_BYTES,
   TelemetryPayloadError,
@@ -25,18 +29,8 @@ export interface TimedTelemetry {
 /** Anything publishTelemetry takes: one entry or an array of entries. */
 export type TelemetryPayload = TelemetryReadings | TimedTelemetry | (TelemetryReadings | TimedTelemetry)[];
 
-/** A device event: what happened (`kind`), when, and any JSON detail. */
-export interface DeviceEvent {
-  kind: string;
-  message?: string;
-  level?: 'debug' | 'info' | 'warn' | 'error';
-  data?: Record<string, unknown>;
-  /** Epoch milliseconds; now when left out. */
-  ts?: number;
-}
-
-const EVENT_KIND_PATTERN = /^[a-z][a-z0-9._:/-]{0,63}$/;
-const MAX_EVENT_BYTES = 64 * 1024;
+/** A device event: what happened (`kind`), when, and any JSON detail (the protocol's DeviceEventInput). */
+export type DeviceEvent = DeviceEventInput;
 
 /**
  * Checks a telemetry payload and gives every entry a `ts` (now, for entries without one), so a
@@ -79,14 +73,20 @@ export function prepareCommandResult(commandId: unknown, result: unknown): strin
   return text;
 }
 
-/** Checks an event and gives it a `ts`. */
+/**
+ * Checks an event with the server's own rules (kind, level, sizes) and gives it a `ts`, so a
+ * resend after a lost acknowledgement carries the time it happened.
+ */
 export function prepareEvent(event: unknown, now = Date.now()): string {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new InvalidPayloadError('an event is an object with a kind');
-  const { kind, ts } = event as Partial<DeviceEvent>;
-  if (typeof kind !== 'string' || !EVENT_KIND_PATTERN.test(kind)) throw new InvalidPayloadError(`event kind ${JSON.stringify(kind)}: lower-case letters, digits and ._:/-, starting with a letter`);
-  if (ts !== undefined && (typeof ts !== 'number' || !Number.isFinite(ts))) throw new InvalidPayloadError('event ts must be epoch milliseconds');
-  const text = stringify({ ...(event as DeviceEvent), ts: ts ?? now }, 'the event');
-  if (text.length > MAX_EVENT_BYTES) throw new InvalidPayloadError(`the event is ${text.length} bytes; at most ${MAX_EVENT_BYTES} are sent`);
+  try {
+    normalizeDeviceEvents(event, now);
+  } catch (error) {
+    if (error instanceof DeviceEventPayloadError) throw new InvalidPayloadError(`event ${error.message}`);
+    throw error;
+  }
+  const text = stringify({ ...(event as DeviceEvent), ts: (event as DeviceEvent).ts ?? now }, 'the event');
+  if (text.length > EVENT_LIMITS.maxMessageBytes) throw new InvalidPayloadError(`the event is ${text.length} bytes; at most ${EVENT_LIMITS.maxMessageBytes} are sent`);
   return text;
 }
 

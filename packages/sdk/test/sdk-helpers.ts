@@ -4,7 +4,7 @@
  * make them.
  */
 import assert from 'node:assert/strict';
-import type { Command, DeviceState, Session } from '@flotilla/protocol';
+import type { Command, DeviceState, EventPage, Session, StoredEvent } from '@flotilla/protocol';
 import { eventually, freePort, startBrokerFixture, type BrokerFixture } from '../../server/test/broker-helpers.js';
 
 export { eventually, freePort };
@@ -20,6 +20,8 @@ export interface SdkFixture {
   enrollmentToken(options?: { maxUses?: number | null; labels?: Record<string, string> }): Promise<string>;
   telemetry(deviceId: string, keys?: string[]): Promise<{ key: string; ts: number; value: unknown }[]>;
   deviceState(deviceId: string): Promise<DeviceState>;
+  /** A device's stored events of one kind, newest first. */
+  events(deviceId: string, kind: string): Promise<StoredEvent[]>;
   sendCommand(deviceId: string, name: string, params?: Record<string, unknown>): Promise<Command>;
   command(commandId: string): Promise<Command>;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startSdkFixture(overrides: Parameters<typeof startBrokerFi
       return page.items;
     },
     deviceState: (deviceId) => api<DeviceState>('GET', `/devices/${deviceId}/state`),
+    events: async (deviceId, kind) => (await api<EventPage>('GET', `/devices/${deviceId}/events?kind=${encodeURIComponent(kind)}`)).items,
     sendCommand: (deviceId, name, params = {}) => api<Command>('POST', `/devices/${deviceId}/commands`, { name, params }, 201),
     command: (commandId) => api<Command>('GET', `/commands/${commandId}`),
     close: () => server.close(),

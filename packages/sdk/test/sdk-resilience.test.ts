@@ -13,7 +13,6 @@ import {
   InvalidOptionsError,
   InvalidPayloadError,
   NotConnectedError,
-  NotSupportedError,
   ServerUnreachableError,
   type DeviceClient,
   type TransportKind,
@@ -167,11 +166,20 @@ describe('device client resilience', () => {
     await assert.rejects(client.publishTelemetry({ temp: 4 }), ClientClosedError);
   });
 
-  test('events have no HTTP route: publishEvent over HTTP says so', async () => {
+  test('publishEvent over HTTP and over MQTT: resolved once stored, listed with level and message', async () => {
     const device = await newDevice();
-    const client = await connectDevice({ serverUrl: f.httpUrl, deviceId: device.deviceId, secret: device.secret, transport: 'http' });
-    clients.push(client);
-    await assert.rejects(client.publishEvent({ kind: 'boot' }), NotSupportedError);
+    for (const transport of ['http', 'mqtt'] as const) {
+      const client = await connectDevice({ serverUrl: f.httpUrl, mqttUrl: f.mqttUrl, deviceId: device.deviceId, secret: device.secret, transport, lastWill: false });
+      clients.push(client);
+      await client.publishEvent({ kind: `app.via-${transport}`, level: 'warn', message: `sent over ${transport}`, data: { transport } });
+      const stored = await f.events(device.deviceId, `app.via-${transport}`);
+      assert.deepEqual(
+        stored.map((event) => [event.level, event.message, event.data, event.source]),
+        [['warn', `sent over ${transport}`, { transport }, 'device']],
+      );
+      await assert.rejects(client.publishEvent({ kind: 'a.b', level: 'loud' as never }), { name: 'InvalidPayloadError', message: /event level must be one of/ });
+      await client.close();
+    }
   });
 
   test('bad options and unreachable servers give clear errors', async () => {

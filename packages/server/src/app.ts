@@ -30,6 +30,10 @@ import { devicesRoutes } from './devices/devices.routes.js';
 import { createDevicesService } from './devices/devices.service.js';
 import { enrollmentRoutes } from './enrollment/enrollment.routes.js';
 import { createEnrollmentService } from './enrollment/enrollment.service.js';
+import { createEventMetrics } from './events/event-metrics.js';
+import { deviceEventsPruner } from './events/events.repository.js';
+import { eventsRoutes } from './events/events.routes.js';
+import { createEventsService } from './events/events.service.js';
 import { installAccessControl } from './http/access.js';
 import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
@@ -138,7 +142,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
     metrics: ingestMetrics,
     latestCache,
   });
-  const retention = createRetention({ store, log: log.child({ feature: 'retention' }), onDeviceForgotten: (ref) => latestCache?.forget(ref) });
+  const retention = createRetention({ store, log: log.child({ feature: 'retention' }), onDeviceForgotten: (ref) => latestCache?.forget(ref), pruners: [deviceEventsPruner] });
   retention.start();
   const brokerLog = log.child({ feature: 'broker' });
   const broker = createBroker({
@@ -161,6 +165,9 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   const stateMetrics = createStateMetrics(metrics.registry);
   const state = createStateService({ db, box, schemas: settingsSchemas, desired, history: stateHistory, bus, log: stateLog, onRejected: stateMetrics.rejected });
   const profiles = createProfilesService({ db, box, schemas: settingsSchemas, desired, history: stateHistory, log: stateLog });
+  const events = createEventsService({ db, bus, log: log.child({ feature: 'events' }), metrics: createEventMetrics(metrics.registry) });
+  events.start();
+  broker.setHandler('events', (publish) => events.acceptMqttMessage(publish.device, publish.payload));
   broker.setHandler('stateReported', (publish) => state.reportPayload(publish.device, publish.payload));
   const stopFollowingDevices = bus.subscribe('deviceChanged', (event) => {
     state.onDeviceChanged(event).catch((error: unknown) => stateLog.error({ err: error, deviceId: event.deviceId }, 'desired state not recomputed'));
@@ -215,6 +222,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(liveRoutes(), { prefix: API_PREFIX });
   await app.register(stateRoutes({ state, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(profilesRoutes({ profiles }), { prefix: API_PREFIX });
+  await app.register(eventsRoutes({ events, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);
@@ -231,6 +239,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
     await stateHistory?.idle();
     await retention.stop();
     await commandSweeper.stop();
+    await events.stop();
     await ingest.close();
     await bus.close();
   });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { collect, parseJsonObject, parseLabelChanges, parseLabels } from '../args.js';
 import { MAX_PAGE_SIZE, type ApiClient } from '../client.js';
 import type { CliContext } from '../context.js';
+import { registerDeviceEventsCommand } from './device-events.js';
 import { ApiError, CliError, EXIT_USAGE, usageError } from '../errors.js';
 import { formatLabels, formatRelative, formatTimestamp, type Column } from '../format.js';
 import { confirmDeletion, fetchList, noteMore, segment, withJson, withPaging, type JsonOptions, type ListOptions } from './shared.js';
@@ -103,6 +104,7 @@ export function registerDevicesCommands(program: Command, context: CliContext): 
     if (options.json) context.output.json({ id: device.id, name: device.name, deleted: true });
     else context.output.line(`deleted device ${device.name} (${device.id})`);
   });
+  registerDeviceEventsCommand(devices, context);
 }
 
 async function listDevices(context: CliContext, options: ListDevicesOptions): Promise<void> {

@@ -4,7 +4,7 @@
  * several instances an adapter over Redis carries the same typed events.
  */
 import { EventEmitter } from 'node:events';
-import type { CommandStatus, TelemetryPoint } from '@flotilla/protocol';
+import type { CommandStatus, EventLevel, EventSource, TelemetryPoint } from '@flotilla/protocol';
 
 /** Every event on the bus, by name. All carry the tenant, so subscribers can filter by it. */
 export interface BusEvents {
@@ -13,7 +13,18 @@ export interface BusEvents {
   /** A device came online or went offline. */
   presence: { tenantId: string; deviceId: string; online: boolean; at: number };
   /** Something happened on a device that its owner should see (rejected payload, lifecycle, log). */
-  deviceEvent: { tenantId: string; deviceId: string; kind: string; at: number; data: Record<string, unknown> };
+  deviceEvent: {
+    tenantId: string;
+    deviceId: string;
+    kind: string;
+    at: number;
+    data: Record<string, unknown>;
+    /** Left out by the server's own notices: the events feature derives them (warn for refusals). */
+    level?: EventLevel;
+    message?: string;
+    /** `device` once a device's own event is stored; anything else is the server's and gets stored by the events feature. */
+    source?: EventSource;
+  };
   /**
    * The registry changed a device: `tenantId` is where it is now. Caches of labels refresh on
    * it; the broker disconnects a device that was deleted, moved or given a new secret.

@@ -10,6 +10,7 @@ import type { BusEvents } from '../bus/bus.js';
 import { AppError } from '../errors.js';
 import type { Authenticate } from '../http/access.js';
 import type { LabelCache } from './label-cache.js';
+import { levelOfServerEvent, messageOfServerEvent } from '../events/server-events.js';
 import { matchesDevice, selectPoints, toSubscription, type LiveSubscription } from './live-subscription.js';
 import type { LiveSender } from './live-sender.js';
 
@@ -132,8 +133,8 @@ function toMessage<Name extends keyof LiveEvents>(name: Name, event: LiveEvents[
     return { type: 'presence', ...base, online, at };
   }
   if (name === 'deviceEvent') {
-    const { kind, at, data } = event as LiveEvents['deviceEvent'];
-    return { type: 'deviceEvent', ...base, kind, at, data };
+    const { kind, at, data, level, message, source } = event as LiveEvents['deviceEvent'];
+    return { type: 'deviceEvent', ...base, kind, at, data, level: level ?? levelOfServerEvent(kind), message: message ?? messageOfServerEvent(data), source: source ?? 'server' };
   }
   if (name === 'command') {
     const { commandId, name: commandName, status, at, error } = event as LiveEvents['command'];

@@ -248,6 +248,20 @@ export interface CommandsTable {
 }
 
 /** The whole database, as Kysely sees it. */
+/** One device event; `data` is a JSON object as text, `source` is `device` or `server`. */
+export interface DeviceEventsTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  device_id: string;
+  ts: number;
+  kind: string;
+  level: string;
+  message: string;
+  data: string;
+  source: string;
+  received_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   users: UsersTable;
@@ -270,6 +284,7 @@ export interface Database {
   device_states: DeviceStatesTable;
   device_state_revisions: DeviceStateRevisionsTable;
   commands: CommandsTable;
+  device_events: DeviceEventsTable;
 }
 
 /** Kept for tables that may later use generated columns. */

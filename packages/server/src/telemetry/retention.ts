@@ -6,6 +6,9 @@
  * chunks, so ingest is never held up for longer than one small statement. It also creates the
  * coming months' partitions and removes the points of deleted devices.
  *
+ * Other features with rows of the same lifetime (device events) give a pruner: the same pass
+ * applies each tenant's window to their table too, in the same small chunks.
+ *
  * With several instances on PostgreSQL only the holder of an advisory lock runs it.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
@@ -28,7 +31,16 @@ export interface RetentionReport {
   deletedPoints: number;
   droppedPartitions: number;
   forgottenDevices: number;
+  /** Rows each pruner deleted, by its name. */
+  pruned: Record<string, number>;
   skipped: boolean;
+}
+
+/** Another table whose rows follow the tenant's retention. */
+export interface RetentionPruner {
+  name: string;
+  /** Deletes up to `limit` of the tenant's rows older than `cutoff`; returns how many. */
+  deleteOlder(db: Kysely<Database>, tenantId: string, cutoff: number, limit: number): Promise<number>;
 }
 
 /** Options of the job. */
@@ -39,8 +51,10 @@ export interface RetentionOptions {
 }
 
 /** The job with its lifecycle; `runOnce` is also what tests call. */
-export function createRetention({ store, log, options, onDeviceForgotten = () => undefined }: {
+export function createRetention({ store, log, options, onDeviceForgotten = () => undefined, pruners = [] }: {
   store: Store;
+  /** Other tables that follow the same retention (device events). */
+  pruners?: readonly RetentionPruner[];
   log: Logger;
   options?: Partial<RetentionOptions>;
   /** Told when the telemetry of a deleted device is gone (the latest-value cache drops it). */
@@ -53,7 +67,7 @@ export function createRetention({ store, log, options, onDeviceForgotten = () =>
 
   async function run(db: Kysely<Database>, now: number): Promise<RetentionReport> {
     const repository = createRetentionRepository(db);
-    const report: RetentionReport = { deletedPoints: 0, droppedPartitions: 0, forgottenDevices: 0, skipped: false };
+    const report: RetentionReport = { deletedPoints: 0, droppedPartitions: 0, forgottenDevices: 0, pruned: {}, skipped: false };
     const tenants = await repository.tenants();
     const cutoffs = tenants.map((tenant) => ({ id: tenant.id, cutoff: now - (tenant.retention_days ?? DEFAULT_RETENTION_DAYS) * DAY_MS }));
     const everyonesCutoff = Math.min(now - DEFAULT_RETENTION_DAYS * DAY_MS, ...cutoffs.map((tenant) => tenant.cutoff));
@@ -61,6 +75,7 @@ export function createRetention({ store, log, options, onDeviceForgotten = () =>
     for (const tenant of cutoffs) {
       if (isStopping) break;
       report.deletedPoints += await deleteTenantPoints(repository, tenant.id, tenant.cutoff);
+      for (const pruner of pruners) report.pruned[pruner.name] = (report.pruned[pruner.name] ?? 0) + (await prune(db, pruner, tenant.id, tenant.cutoff));
     }
     report.forgottenDevices = await forgetDeletedDevices(repository);
     return report;
@@ -82,6 +97,17 @@ export function createRetention({ store, log, options, onDeviceForgotten = () =>
       if (page.length < 500) break;
       after = page[page.length - 1] as SeriesRef;
     }
+    return deleted;
+  }
+
+  async function prune(db: Kysely<Database>, pruner: RetentionPruner, tenantId: string, cutoff: number): Promise<number> {
+    let deleted = 0;
+    let count: number;
+    do {
+      count = await pruner.deleteOlder(db, tenantId, cutoff, chunkSize);
+      deleted += count;
+      await yieldToEventLoop();
+    } while (count === chunkSize && !isStopping);
     return deleted;
   }
 
@@ -116,7 +142,7 @@ export function createRetention({ store, log, options, onDeviceForgotten = () =>
     if (store.dialect === 'sqlite') return run(store.db, now);
     return store.db.connection().execute(async (connection) => {
       const lock = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${RETENTION_LOCK}) as locked`.execute(connection);
-      if (!lock.rows[0]?.locked) return { deletedPoints: 0, droppedPartitions: 0, forgottenDevices: 0, skipped: true };
+      if (!lock.rows[0]?.locked) return { deletedPoints: 0, droppedPartitions: 0, forgottenDevices: 0, pruned: {}, skipped: true };
       try {
         return await run(connection, now);
       } finally {
