@@ -35,13 +35,16 @@ export function createReportedState(send: ReportState, isConnected: () => boolea
     const sending = [...dirty];
     dirty.clear();
     const patch: JsonObject = {};
+    // The values as sent: newer ones set while this send is in flight go in the next patch.
+    const sent = new Map(sending.map((section) => [section, sections.get(section) ?? null]));
     for (const section of sending) patch[section] = patchFor(section);
     try {
       // What a previous run of the agent reported is unknown: clear those sections first.
       const unknownToUs = sending.filter((section) => !stored.has(section));
       if (unknownToUs.length > 0) await send(Object.fromEntries(unknownToUs.map((section) => [section, null])));
       await send(patch);
-      for (const section of sending) stored.set(section, sections.get(section) ?? null);
+      log.debug({ sections: sending }, 'reported state sent');
+      for (const [section, value] of sent) stored.set(section, value);
     } catch (error) {
       for (const section of sending) dirty.add(section);
       log.debug({ err: error }, 'reported state not sent; will send after the next connect');
@@ -54,7 +57,8 @@ export function createReportedState(send: ReportState, isConnected: () => boolea
   return {
     set(section, value) {
       if (JSON.stringify(sections.get(section)) === JSON.stringify(value)) return;
-      sections.set(section, value);
+      // A copy: the caller may change its object later, and the change must be seen as one.
+      sections.set(section, structuredClone(value));
       dirty.add(section);
       void flush();
     },
