@@ -20,7 +20,7 @@ await build({
   legalComments: 'none',
   define: { __FLOTILLA_AGENT_VERSION__: JSON.stringify(version) },
   // Some bundled CommonJS modules call require() on node built-ins; ESM output needs one.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __flotillaCreateRequire } from 'node:module';\nconst require = __flotillaCreateRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __flotillaCreateRequire } from 'node:module';\nconst require = __flotillaCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 console.log(`bundled ${packageDir}dist/flotilla-agent.mjs (agent ${version})`);

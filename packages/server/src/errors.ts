@@ -53,6 +53,7 @@ export const errorCatalogue = {
   TELEMETRY_PAYLOAD_INVALID: { status: 400, title: 'The telemetry payload cannot be stored' },
   INGEST_OVERLOADED: { status: 503, title: 'Telemetry ingest is overloaded; retry later' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
+  AGENT_BUNDLE_MISSING: { status: 404, title: 'The agent is not built on this server' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorDefinition>;
 
