@@ -11,6 +11,7 @@ import { registerEnrollmentTokensCommands } from './commands/enrollment-tokens.j
 import { registerProfilesCommands } from './commands/profiles.js';
 import { registerServerCommand } from './commands/server.js';
 import { routeThroughOutput } from './commands/shared.js';
+import { registerSimulateCommand } from './commands/simulate.js';
 import { registerStateCommands } from './commands/state.js';
 import { registerTelemetryCommands } from './commands/telemetry.js';
 import { registerTokensCommands } from './commands/tokens.js';
@@ -53,5 +54,6 @@ export function createProgram(context: CliContext): Command {
   registerTokensCommands(program, context);
   registerUsersCommands(program, context);
   registerAuditCommands(program, context);
+  registerSimulateCommand(program, context);
   return program;
 }

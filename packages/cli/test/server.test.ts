@@ -32,7 +32,7 @@ test('a bad setting stops the server with one line naming it, and exit status 2'
 
 test('server runs on a free port with a fresh data directory, answers /healthz, and stops cleanly on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-cli-server-'));
-  const child = spawnCli(['server', '--http-host', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--web-dir', '', '--log-level', 'info']);
+  const child = spawnCli(['server', '--http-host', '127.0.0.1', '--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--web-dir', '', '--log-level', 'info', '--mdns', 'false']);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {

@@ -11,6 +11,9 @@ describe('configuration', () => {
     assert.equal(config.logLevel, 'info');
     assert.match(config.dataDir, /\/data$/);
     assert.ok(Object.isFrozen(config));
+    assert.equal(config.mdns, true, 'flotilla server announces itself unless told not to');
+    assert.equal(config.mdnsName, null);
+    assert.equal(config.mdnsInterface, null);
   });
 
   test('a flag wins over its variable, which wins over the default', () => {
@@ -33,6 +36,9 @@ describe('configuration', () => {
     assert.throws(() => parseConfig({ env: { FLOTILLA_SETUP_TOKEN: 'short' } }), /FLOTILLA_SETUP_TOKEN.*16 characters/);
     assert.throws(() => parseConfig({ env: { FLOTILLA_TRUST_PROXY: 'maybe' } }), /FLOTILLA_TRUST_PROXY.*true or false/);
     assert.throws(() => parseConfig({ env: { FLOTILLA_TLS_CERT: '/tmp/cert.pem' } }), /must be set together/);
+    assert.throws(() => parseConfig({ env: { FLOTILLA_MDNS: 'sometimes' } }), /FLOTILLA_MDNS \(--mdns\).*true or false/);
+    assert.throws(() => parseConfig({ env: { FLOTILLA_MDNS_INTERFACE: 'eth0' } }), /FLOTILLA_MDNS_INTERFACE.*IPv4 address/);
+    assert.throws(() => parseConfig({ env: { FLOTILLA_MDNS_NAME: 'a.b' } }), /FLOTILLA_MDNS_NAME.*without dots/);
   });
 
   test('durations and sizes read the way people write them', () => {

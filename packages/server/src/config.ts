@@ -35,6 +35,12 @@ export interface Config {
   /** Mirror desired-state revisions as git commits in the data directory. */
   stateGit: boolean;
   commandSweepIntervalMs: number;
+  /** Advertise the server on the local network by mDNS (`_flotilla._tcp`). */
+  mdns: boolean;
+  /** The advertised instance name; `flotilla-<host name>` when null. */
+  mdnsName: string | null;
+  /** The IPv4 address of the interface to advertise on; every interface when null. */
+  mdnsInterface: string | null;
 }
 
 /** One setting: where it comes from and how its text becomes a value. */
@@ -85,6 +91,9 @@ export const settings: readonly SettingDefinition[] = Object.freeze([
   setting('liveSlowClientTimeoutMs', '--live-slow-timeout', 'FLOTILLA_LIVE_SLOW_TIMEOUT', '30s', 'how long a live client may stay over its buffer before it is disconnected', duration),
   setting('secretKey', '--secret-key', 'FLOTILLA_SECRET_KEY', null, 'key that encrypts desired-state secrets: 64 hex characters (default: secret.key made in the data directory)', secretKey),
   setting('stateGit', '--state-git', 'FLOTILLA_STATE_GIT', 'true', 'keep a git history of desired state in <data dir>/state-history', boolean),
+  setting('mdns', '--mdns', 'FLOTILLA_MDNS', 'true', 'advertise the server on the local network by mDNS (_flotilla._tcp), so agents find it', boolean),
+  setting('mdnsName', '--mdns-name', 'FLOTILLA_MDNS_NAME', null, 'name advertised by mDNS (default flotilla-<host name>)', mdnsName),
+  setting('mdnsInterface', '--mdns-interface', 'FLOTILLA_MDNS_INTERFACE', null, 'IPv4 address of the network interface to advertise on (default: all)', ipv4Address),
   setting('commandSweepIntervalMs', '--command-sweep-interval', 'FLOTILLA_COMMAND_SWEEP_INTERVAL', '5s', 'how often commands past their expiry or timeout are marked expired or failed', duration),
 ]);
 
@@ -148,6 +157,20 @@ function port(raw: string): number {
 function positiveInteger(raw: string): number {
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < 1) throw new ValueError('must be a whole number of 1 or more');
+  return value;
+}
+
+function mdnsName(raw: string): string {
+  const value = nonEmpty(raw);
+  // DNS-SD instance names are one DNS label of UTF-8: at most 63 bytes, no dots or control characters.
+  if (new TextEncoder().encode(value).length > 63 || /[.\u0000-\u001f]/.test(value)) throw new ValueError('must be at most 63 bytes, without dots or control characters');
+  return value;
+}
+
+function ipv4Address(raw: string): string {
+  const value = nonEmpty(raw);
+  const parts = value.split('.');
+  if (parts.length !== 4 || parts.some((part) => !/^\d{1,3}$/.test(part) || Number(part) > 255)) throw new ValueError('must be an IPv4 address such as 192.168.1.10');
   return value;
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { createMdnsAdvertiser } from './discovery/mdns-advertiser.js';
 import { createLogger, type Logger } from './log.js';
 import { openStore } from './store/database.js';
 
@@ -51,7 +52,19 @@ export async function startServer(config: Readonly<Config>, log: Logger = create
   const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
   const url = `${config.tlsCertFile ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url, mqttPort }, 'flotilla listening');
-  return { app, url, mqttPort, close: () => app.close() };
+  // Announced only once both listeners are up, with the ports they really got.
+  const advertiser = config.mdns ? createMdnsAdvertiser({ config, log: log.child({ feature: 'discovery' }) }) : null;
+  advertiser?.start({ httpPort: port, mqttPort, isTls: Boolean(config.tlsCertFile) });
+  return {
+    app,
+    url,
+    mqttPort,
+    async close() {
+      // Goodbye first: browsers stop offering a server that is going away.
+      await advertiser?.stop();
+      await app.close();
+    },
+  };
 }
 
 /** Turns a listen failure into a ListenError naming the setting to change. */

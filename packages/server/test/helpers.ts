@@ -73,6 +73,8 @@ export function testConfig(database: TestDatabase, overrides: Partial<Record<key
       loginRateLimitPerMinute: '1000',
       // Port 1883 is usually taken (a system Mosquitto); broker tests pick a free port.
       mqttPort: '0',
+      // Tests do not announce themselves on the network; discovery tests turn it on.
+      mdns: 'false',
       ...overrides,
     },
   });
