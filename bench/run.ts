@@ -4,10 +4,12 @@
  *   npm run bench                 # everything
  *   npm run bench -- store        # only the telemetry store (bench/telemetry-store.ts)
  *   npm run bench -- mqtt         # only the end-to-end MQTT benchmarks (bench/mqtt.ts)
+ *   npm run bench -- agent        # only the agent at rest (bench/agent-idle.ts)
  *   npm run bench -- --quick      # shorter runs, nothing written (for a quick look)
  *   npm run bench -- mqtt --cpu-prof=DIR   # and a CPU profile of the MQTT server process in DIR
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { measureAgentIdle } from './agent-idle.js';
 import { loadavg } from 'node:os';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
 import { describeMachine } from './machine.js';
@@ -20,7 +22,7 @@ const isQuick = process.argv.includes('--quick');
 const durationMs = isQuick ? 2000 : 8000;
 const sections = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
 const cpuProfileDir = process.argv.find((argument) => argument.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
-const runs = (section: 'store' | 'mqtt') => sections.length === 0 || sections.includes(section);
+const runs = (section: 'store' | 'mqtt' | 'agent') => sections.length === 0 || sections.includes(section);
 
 interface Row {
   measure: string;
@@ -93,13 +95,15 @@ const machine = describeMachine(sqliteVersion);
 const loadBefore = loadavg()[0]?.toFixed(1);
 const tables: string[] = [];
 // A subheading only when both tables are in one report.
-const heading = (title: string) => (runs('store') && runs('mqtt') ? `#### ${title}\n\n` : '');
+const sectionCount = [runs('store'), runs('mqtt'), runs('agent')].filter(Boolean).length;
+const heading = (title: string) => (sectionCount > 1 ? `#### ${title}\n\n` : '');
 if (runs('store')) tables.push(`${heading('Telemetry store')}${table(await measure())}`);
 if (runs('mqtt')) tables.push(`${heading('MQTT end to end')}${table(await measureMqtt())}`);
+if (runs('agent')) tables.push(`${heading('Agent at rest')}${table(await measureAgentIdle(isQuick ? { settleMs: 5000, sampleMs: 10_000 } : {}))}`);
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const arguments_ = process.argv.slice(2).join(' ');
 const report = [
-  `### ${runs('store') ? 'Telemetry store' : 'MQTT end to end'}${runs('store') && runs('mqtt') ? ' and MQTT end to end' : ''}, ${when} UTC`,
+  `### ${[runs('store') && 'Telemetry store', runs('mqtt') && 'MQTT end to end', runs('agent') && 'Agent at rest'].filter(Boolean).join(', ')}, ${when} UTC`,
   '',
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}; SQLite ${machine.sqlite}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after.`,
   `Command: \`${COMMAND}${arguments_ ? ` -- ${arguments_}` : ''}\``,

@@ -56,14 +56,14 @@ export async function runAgent(config: Readonly<AgentConfig>, options: RunAgentO
   ensureStateDir(config.stateDir);
   // Step: which server.
   const stored = readCredentials(config.stateDir);
-  const serverUrl = await findServer(config, stored, discoverServerByMdns, log, stopping.signal);
+  const { serverUrl, mqttUrl } = await findServer(config, stored, discoverServerByMdns, log);
   // Step: credentials, enrolling once.
   const credentials = await ensureCredentials(config, serverUrl, log.child({ feature: 'enrollment' }), stopping.signal);
   if (stopping.signal.aborted) return EXIT_OK;
   // Step: the offline buffer, before anything is produced.
   const outbox = openDurableQueue<OutboxRecord>({ directory: join(config.stateDir, 'queue'), maxBytes: config.queueMaxBytes, log: log.child({ feature: 'queue' }) });
   // Step: the session.
-  const session = openSession(config, serverUrl, credentials, log.child({ feature: 'session' }));
+  const session = openSession({ ...config, mqttUrl: config.mqttUrl ?? mqttUrl }, serverUrl, credentials, log.child({ feature: 'session' }));
   const reported = createReportedState((patch) => session.client.reportState(patch), () => session.client.isConnected, log.child({ feature: 'reported' }));
   const sender = startSender(outbox, session.channel, log.child({ feature: 'sender' }));
   session.onConnected(() => {

@@ -16,8 +16,10 @@ function stateDir(): string {
   return directory;
 }
 
+const mdnsName = `flotilla-agent-test-${process.pid}`;
+
 before(async () => {
-  server = await createServerProcess();
+  server = await createServerProcess({ FLOTILLA_MDNS: 'true', FLOTILLA_MDNS_INTERFACE: '127.0.0.1', FLOTILLA_MDNS_NAME: mdnsName });
   admin = await adminOf(server);
 });
 after(async () => {
@@ -80,6 +82,21 @@ describe('agent against a real server', () => {
     } finally {
       assert.equal(await again.stop(), 0);
     }
+  });
+
+  it('finds the server by mDNS when no --server is given, broker included', async () => {
+    const agent = startAgent(['--discovery-interface', '127.0.0.1', '--discovery-name', mdnsName, '--state-dir', stateDir(), '--enroll-token', await admin.enrollmentToken(), '--local-api', 'false']);
+    try {
+      const found = await agent.waitForLog(/^found a server by mDNS$/);
+      assert.equal(found.server, server.url);
+      assert.equal(found.mqttUrl, `mqtt://127.0.0.1:${server.mqttPort}`);
+      await agent.waitForLog(/^connected over mqtt$/);
+    } finally {
+      await agent.stop();
+    }
+    const lost = startAgent(['--discovery-interface', '127.0.0.1', '--discovery-name', 'no-such-server', '--discovery-timeout', '1s', '--state-dir', stateDir(), '--enroll-token', 'fle_x', '--local-api', 'false']);
+    assert.equal(await lost.exited, 1);
+    assert.match(lost.stderr(), /SERVER_NOT_FOUND: .*no Flotilla server answered on the local network within 1000 ms/);
   });
 
   it('enrolls with a claim code', async () => {

@@ -13,6 +13,7 @@ import {
   parseMqttUrl,
   parsePort,
   parseServerUrl,
+  parseIpv4,
   parseText,
   type RawValue,
 } from './values.js';
@@ -31,6 +32,10 @@ export interface AgentConfig {
   metricsIntervalMs: number;
   inventoryIntervalMs: number;
   discoveryTimeoutMs: number;
+  /** IPv4 address of the interface mDNS searches on; null: the system's choice. */
+  discoveryInterface: string | null;
+  /** Only a server announced under this name; null: the first that answers. */
+  discoveryName: string | null;
   queueMaxBytes: number;
   localApi: boolean;
   localApiPort: number;
@@ -70,6 +75,8 @@ export const agentSettings: readonly AgentSetting[] = Object.freeze([
   setting('metricsIntervalMs', '--metrics-interval', 'FLOTILLA_AGENT_METRICS_INTERVAL', '30s', 'how often metrics are collected and sent', parseDuration),
   setting('inventoryIntervalMs', '--inventory-interval', 'FLOTILLA_AGENT_INVENTORY_INTERVAL', '10m', 'how often the inventory is checked for changes', parseDuration),
   setting('discoveryTimeoutMs', '--discovery-timeout', 'FLOTILLA_AGENT_DISCOVERY_TIMEOUT', '10s', 'how long one mDNS search waits for a server', parseDuration),
+  setting('discoveryInterface', '--discovery-interface', 'FLOTILLA_AGENT_DISCOVERY_INTERFACE', null, 'IPv4 address of the network interface mDNS searches on', parseIpv4),
+  setting('discoveryName', '--discovery-name', 'FLOTILLA_AGENT_DISCOVERY_NAME', null, 'only the server announced under this mDNS name', parseText),
   setting('queueMaxBytes', '--queue-max', 'FLOTILLA_AGENT_QUEUE_MAX', '64mb', 'size of the offline buffer; the oldest readings are dropped past it', parseByteSize),
   setting('localApi', '--local-api', 'FLOTILLA_AGENT_LOCAL_API', 'true', 'serve the local module API on 127.0.0.1', parseBoolean),
   setting('localApiPort', '--local-api-port', 'FLOTILLA_AGENT_LOCAL_API_PORT', '7017', 'port of the local module API (0 picks a free one)', parsePort),

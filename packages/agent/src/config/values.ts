@@ -110,3 +110,11 @@ export function parseCommandLine(raw: RawValue): string[] {
   }
   return text.split(/\s+/);
 }
+
+/** An IPv4 address such as 192.168.1.10. */
+export function parseIpv4(raw: RawValue): string {
+  const text = parseText(raw);
+  const parts = text.split('.');
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) throw new ValueError('must be an IPv4 address such as 192.168.1.10');
+  return text;
+}

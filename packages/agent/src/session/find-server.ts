@@ -7,33 +7,29 @@ import type { AgentConfig } from '../config/config.js';
 import type { StoredCredentials } from '../credentials/credentials.js';
 import { AgentError } from '../errors.js';
 
-/** Finds servers on the local network; null when none answered in time. */
-export type DiscoverServer = (timeoutMs: number, signal: AbortSignal) => Promise<{ url: string; name?: string } | null>;
+/** Finds a server on the local network; null when none answered in time. */
+export type DiscoverServer = (options: { timeoutMs: number; networkInterface: string | null; name: string | null }) => Promise<{ url: string; mqttUrl: string; name: string } | null>;
 
-export async function findServer(
-  config: Readonly<AgentConfig>,
-  stored: StoredCredentials | null,
-  discover: DiscoverServer | null,
-  log: Logger,
-  signal: AbortSignal,
-): Promise<string> {
+/** The server, and the broker it announced when it was found by mDNS. */
+export interface FoundServer {
+  serverUrl: string;
+  mqttUrl: string | null;
+}
+
+export async function findServer(config: Readonly<AgentConfig>, stored: StoredCredentials | null, discover: DiscoverServer, log: Logger): Promise<FoundServer> {
   if (config.server !== null) {
     log.info({ server: config.server }, 'using the configured server');
-    return config.server;
+    return { serverUrl: config.server, mqttUrl: null };
   }
-  if (discover === null) {
-    if (stored) return stored.server;
-    throw new AgentError('SERVER_NOT_FOUND', 'no --server given and mDNS discovery is not available here; give --server URL');
-  }
-  log.info({ timeoutMs: config.discoveryTimeoutMs }, 'no server configured: searching the local network (mDNS)');
-  const found = await discover(config.discoveryTimeoutMs, signal);
+  log.info({ timeoutMs: config.discoveryTimeoutMs, interface: config.discoveryInterface, name: config.discoveryName }, 'no server configured: searching the local network (mDNS)');
+  const found = await discover({ timeoutMs: config.discoveryTimeoutMs, networkInterface: config.discoveryInterface, name: config.discoveryName });
   if (found) {
-    log.info({ server: found.url, name: found.name }, 'found a server by mDNS');
-    return found.url;
+    log.info({ server: found.url, mqttUrl: found.mqttUrl, name: found.name }, 'found a server by mDNS');
+    return { serverUrl: found.url, mqttUrl: found.mqttUrl };
   }
   if (stored) {
     log.warn({ server: stored.server }, 'no server answered mDNS: using the server this device enrolled with');
-    return stored.server;
+    return { serverUrl: stored.server, mqttUrl: null };
   }
-  throw new AgentError('SERVER_NOT_FOUND', `no Flotilla server answered on the local network within ${config.discoveryTimeoutMs} ms; give --server URL, or check that the server runs with mDNS advertising on this network`);
+  throw new AgentError('SERVER_NOT_FOUND', `no Flotilla server answered on the local network within ${config.discoveryTimeoutMs} ms; give --server URL, or check that the server runs with mDNS on (FLOTILLA_MDNS) and that multicast passes`);
 }
