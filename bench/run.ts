@@ -6,11 +6,13 @@
  *   npm run bench -- mqtt         # only the end-to-end MQTT benchmarks (bench/mqtt.ts), fleet included
  *   npm run bench -- fleet        # only the MQTT fleet, (h)
  *   npm run bench -- cli          # only the CLI's start time, (i) (needs npm run build)
+ *   npm run bench -- agent        # only the agent at rest (bench/agent-idle.ts; needs npm run build)
  *   npm run bench -- --quick      # shorter runs and a small fleet, nothing written (for a quick look)
  *   npm run bench -- mqtt --cpu-prof=DIR   # and a CPU profile of the MQTT server process in DIR
  *   npm run bench -- fleet --fleet-devices=N --fleet-loaders=N   # fleet size (10,000) and load processes (1)
  */
 import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { measureAgentIdle } from './agent-idle.js';
 import { loadavg } from 'node:os';
 import { measureCliStart } from './cli-start.js';
 import { createKyselyBatchWriter } from './kysely-batch-writer.js';
@@ -28,7 +30,7 @@ const cpuProfileDir = option('cpu-prof');
 const fleetDevices = Number(option('fleet-devices') ?? (isQuick ? 1000 : 10_000));
 const fleetLoaders = Number(option('fleet-loaders') ?? 1);
 // 'mqtt' includes the fleet; 'fleet' is the fleet alone.
-const runs = (section: 'store' | 'mqtt' | 'fleet' | 'cli') => sections.length === 0 || sections.includes(section) || (section === 'fleet' && sections.includes('mqtt'));
+const runs = (section: 'store' | 'mqtt' | 'fleet' | 'cli' | 'agent') => sections.length === 0 || sections.includes(section) || (section === 'fleet' && sections.includes('mqtt'));
 
 interface Row {
   measure: string;
@@ -111,16 +113,18 @@ const machine = describeMachine(sqliteVersion);
 const loadBefore = loadavg()[0]?.toFixed(1);
 const tables: string[] = [];
 // A subheading only when both tables are in one report.
-const heading = (title: string) => (runs('store') && runs('mqtt') ? `#### ${title}\n\n` : '');
+const sectionCount = [runs('store'), runs('mqtt') || runs('fleet'), runs('cli'), runs('agent')].filter(Boolean).length;
+const heading = (title: string) => (sectionCount > 1 ? `#### ${title}\n\n` : '');
 if (runs('store')) tables.push(`${heading('Telemetry store')}${table(await measure())}`);
 if (runs('mqtt')) tables.push(`${heading('MQTT end to end')}${table([...(await measureMqtt()), ...(await measureFleet())])}`);
-else if (runs('fleet')) tables.push(table(await measureFleet()));
-if (runs('cli')) tables.push(`${sections.length === 1 ? '' : '#### CLI\n\n'}${table(measureCliStart(isQuick ? 5 : 20))}`);
-const titles: Record<string, string> = { store: 'Telemetry store', mqtt: 'MQTT end to end', fleet: 'MQTT fleet', cli: 'CLI start' };
+else if (runs('fleet')) tables.push(`${heading('MQTT fleet')}${table(await measureFleet())}`);
+if (runs('cli')) tables.push(`${heading('CLI start')}${table(measureCliStart(isQuick ? 5 : 20))}`);
+if (runs('agent')) tables.push(`${heading('Agent at rest')}${table(await measureAgentIdle(isQuick ? { settleMs: 5000, sampleMs: 10_000 } : {}))}`);
+const titles: Record<string, string> = { store: 'Telemetry store', mqtt: 'MQTT end to end', fleet: 'MQTT fleet', cli: 'CLI start', agent: 'Agent at rest' };
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
 const arguments_ = process.argv.slice(2).join(' ');
 const report = [
-  `### ${(sections.length === 0 ? ['store', 'mqtt', 'cli'] : sections).map((section) => titles[section] ?? section).join(', ')}, ${when} UTC`,
+  `### ${(sections.length === 0 ? ['store', 'mqtt', 'cli', 'agent'] : sections).map((section) => titles[section] ?? section).join(', ')}, ${when} UTC`,
   '',
   `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory}; Node ${machine.node}; SQLite ${machine.sqlite}; load average ${loadBefore} before, ${loadavg()[0]?.toFixed(1)} after.`,
   `Command: \`${COMMAND}${arguments_ ? ` -- ${arguments_}` : ''}\``,

@@ -1,11 +1,25 @@
 /**
  * The agent's error catalogue. Agent modules throw only these (`throw agentError('APP_NOT_FOUND',
- * …)`); the command executor turns them into a failed result whose `error` is the detail, and the
- * reconciler into a failed part. docs/agent-apps-and-commands.md lists every code.
+ * …)`); the command executor turns them into a failed result whose `error` is the detail, the
+ * reconciler into a failed part, and the agent's main into one line on stderr and an exit status.
+ * docs/agent.md and docs/agent-apps-and-commands.md list every code.
  */
 
 /** Every error code of the agent, with a title. */
 export const agentErrorCatalogue = {
+  // Start-up, enrollment and session.
+  CONFIG_INVALID: 'The agent configuration is not valid',
+  CONFIG_FILE_UNREADABLE: 'The agent configuration file cannot be read',
+  STATE_DIR_UNUSABLE: 'The state directory cannot be created or written',
+  CREDENTIALS_CORRUPT: 'The stored device credentials are not readable',
+  CREDENTIALS_REFUSED: 'The server refused the device credentials (device revoked or deleted)',
+  ENROLLMENT_FAILED: 'Enrollment was refused',
+  ENROLLMENT_MISSING: 'No credentials stored and no enrollment token or claim code given',
+  SERVER_NOT_FOUND: 'No server found on the local network',
+  SERVER_ANSWER_INVALID: 'The server answered something the agent does not understand',
+  QUEUE_UNUSABLE: 'The offline buffer cannot be opened',
+  LOCAL_API_LISTEN_FAILED: 'The local module API cannot listen on its port',
+  // Apps and commands.
   APP_NOT_FOUND: 'No such app in the desired state',
   APP_DISABLED: 'The app is declared with enabled: false',
   APP_START_FAILED: 'The app could not be started',
@@ -23,9 +37,10 @@ export type AgentErrorCode = keyof typeof agentErrorCatalogue;
 export class AgentError extends Error {
   constructor(
     readonly code: AgentErrorCode,
-    readonly detail: string,
+    readonly detail: string = agentErrorCatalogue[code],
+    options?: { cause?: unknown },
   ) {
-    super(detail);
+    super(detail, options);
     this.name = 'AgentError';
   }
 }

@@ -4,3 +4,6 @@ export { AgentError, agentError, agentErrorCatalogue, type AgentErrorCode } from
 export { createReconciler, type AppStatus, type Reconciler, type ReconcilerOptions } from './reconcile/reconciler.js';
 export { DEFAULT_SUPERVISION, type SupervisionOptions } from './reconcile/app-supervisor.js';
 export { CommandFailure, createCommandExecutor, type CommandExecutor, type CommandExecutorOptions, type CommandHandler } from './commands/executor.js';
+export { agentMain, type AgentMainIo } from './cli/main.js';
+export { runAgent, type RunAgentOptions } from './agent.js';
+export { agentSettings, loadAgentConfig, type AgentConfig } from './config/config.js';

@@ -27,7 +27,8 @@ function report(output: Output, error: unknown, env: Readonly<Record<string, str
     output.error(new CliError(commanderMessage(error.message), 'USAGE', EXIT_USAGE));
     return EXIT_USAGE;
   }
-  output.error(error);
+  // An empty message: the command printed its own (the agent does), only its status is left.
+  if (!(error instanceof CliError && error.message === '')) output.error(error);
   if (!(error instanceof CliError) && env.FLOTILLA_DEBUG && error instanceof Error && error.stack) output.note(error.stack);
   return error instanceof CliError ? error.exitCode : EXIT_FAILURE;
 }

@@ -1,6 +1,7 @@
 /** The `flotilla` command line: every command group, wired in the order `--help` lists them. */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerAuthCommands } from './commands/auth.js';
 import { registerCmdCommands } from './commands/cmd.js';
@@ -41,6 +42,7 @@ export function createProgram(context: CliContext): Command {
     );
   routeThroughOutput(program, context.output);
   registerServerCommand(program, context);
+  registerAgentCommand(program, context);
   registerAuthCommands(program, context);
   registerDevicesCommands(program, context);
   registerTelemetryCommands(program, context);

@@ -39,6 +39,7 @@ import { installErrorHandler, installNotFoundHandler } from './http/problem.js';
 import { installDashboard } from './http/static.js';
 import { installUpgradeRouter, type UpgradeHandler } from './http/upgrade.js';
 import { createLiveRepository } from './live/live.repository.js';
+import { installRoutes } from './install/install.routes.js';
 import { liveRoutes } from './live/live.routes.js';
 import { createLiveService } from './live/live.service.js';
 import { installValidation } from './http/validation.js';
@@ -210,6 +211,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(opsRoutes({ store, metrics }));
+  await app.register(installRoutes());
   await app.register(authRoutes({ auth, config }), { prefix: API_PREFIX });
   await app.register(usersRoutes({ users }), { prefix: API_PREFIX });
   await app.register(tokensRoutes({ tokens }), { prefix: API_PREFIX });

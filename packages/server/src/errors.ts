@@ -57,6 +57,7 @@ export const errorCatalogue = {
   EVENTS_OVERLOADED: { status: 503, title: 'Too many events are waiting to be stored; retry later' },
   INGEST_OVERLOADED: { status: 503, title: 'Telemetry ingest is overloaded; retry later' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
+  AGENT_BUNDLE_MISSING: { status: 404, title: 'The agent is not built on this server' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, ErrorDefinition>;
 
