@@ -1,6 +1,7 @@
 /** How times and durations read in the dashboard. */
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateTimeSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -15,6 +16,11 @@ const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
 /** A timestamp in the reader's locale and time zone, e.g. "3 Mar 2025, 14:05". */
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : '—';
+}
+
+/** A timestamp to the second, for events that come close together, e.g. "3 Mar 2025, 14:05:09". */
+export function formatDateTimeSeconds(iso: string | null | undefined): string {
+  return iso ? dateTimeSeconds.format(new Date(iso)) : '—';
 }
 
 /** A timestamp relative to now, e.g. "5 minutes ago" or "in 3 days". */
