@@ -72,6 +72,11 @@ export type AppliedState = Static<typeof AppliedStateSchema>;
 
 /** The largest reported document the server keeps, in bytes of JSON. */
 export const MAX_REPORTED_STATE_BYTES = 256 * 1024;
+/**
+ * The largest `inventory` section of a report, in bytes of JSON: the device's registry entry
+ * carries it, so it stays far below a whole reported document.
+ */
+export const MAX_INVENTORY_BYTES = 64 * 1024;
 /** The largest desired document (one layer, or the effective one), in bytes of JSON. */
 export const MAX_DESIRED_STATE_BYTES = 256 * 1024;
 

@@ -86,6 +86,11 @@ export function createStateRepository(db: Kysely<Database>) {
       await db.updateTable('device_states').set(changes).where('device_id', '=', deviceId).execute();
     },
 
+    /** Sets the registry's copy of the device's inventory (JSON text, or null to clear it). */
+    async setInventory(deviceId: string, inventory: string | null): Promise<void> {
+      await db.updateTable('devices').set({ inventory }).where('id', '=', deviceId).execute();
+    },
+
     /** Forgets a device's layer and its revisions (it moved to another tenant). */
     async resetLayer(deviceId: string): Promise<void> {
       await db.deleteFrom('device_state_revisions').where('device_id', '=', deviceId).execute();

@@ -5,6 +5,7 @@
  */
 import {
   AppliedStateSchema,
+  MAX_INVENTORY_BYTES,
   MAX_REPORTED_STATE_BYTES,
   type DesiredStateMessage,
   type DeviceState,
@@ -127,8 +128,23 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
     return appError('STATE_DOCUMENT_INVALID', reason, [{ field, message: reason }]);
   }
 
-  /** Merges a report into the stored one; returns the new reported version. */
-  async function mergeReport(device: AuthenticatedDevice, patch: unknown): Promise<{ version: number; applied: unknown }> {
+  /**
+   * The registry's copy of the merged `inventory` section (JSON text, null once removed), or
+   * undefined when the report does not touch it. Refuses a section that is not an object or too big.
+   */
+  function inventoryText(patch: object, reported: Record<string, unknown>): string | null | undefined {
+    if (!('inventory' in patch)) return undefined;
+    const inventory = reported.inventory;
+    if (inventory === undefined) return null;
+    if (typeof inventory !== 'object' || inventory === null || Array.isArray(inventory)) throw invalidReport('inventory must be a JSON object (or null to remove it)', 'body/inventory');
+    const text = JSON.stringify(inventory);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_INVENTORY_BYTES) throw invalidReport(`the inventory would be ${bytes} bytes; at most ${MAX_INVENTORY_BYTES} are kept`, 'body/inventory');
+    return text;
+  }
+
+  /** Merges a report into the stored one, and its inventory into the registry; returns the new reported version. */
+  async function mergeReport(device: AuthenticatedDevice, patch: unknown): Promise<{ version: number; applied: unknown; hasInventory: boolean }> {
     if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw invalidReport('the report must be a JSON object (a merge patch of the reported document)');
     if (jsonDepth(patch, MAX_STATE_DEPTH) > MAX_STATE_DEPTH) throw invalidReport(`the report nests deeper than ${MAX_STATE_DEPTH} levels`);
     return db.transaction().execute(async (trx) => {
@@ -143,6 +159,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
         const problem = Value.Errors(AppliedStateSchema, applied).First();
         if (problem) throw invalidReport(`applied${problem.path} ${problem.message}`, `body/applied${problem.path}`);
       }
+      const inventory = inventoryText(patch, reported);
       const section = applied as { version?: number; status?: string; error?: string } | undefined;
       const version = row.reported_version + 1;
       await states.update(device.id, {
@@ -153,7 +170,8 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
         applied_status: section?.status ?? null,
         applied_error: section?.error?.slice(0, 4096) ?? null,
       });
-      return { version, applied };
+      if (inventory !== undefined) await states.setInventory(device.id, inventory);
+      return { version, applied, hasInventory: inventory !== undefined };
     });
   }
 
@@ -247,7 +265,7 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
 
     /** A device's report (a merge patch of its reported document), over HTTP or MQTT. */
     async report(device: AuthenticatedDevice, patch: unknown, transport: 'http' | 'mqtt'): Promise<{ version: number }> {
-      let result: { version: number; applied: unknown };
+      let result: { version: number; applied: unknown; hasInventory: boolean };
       try {
         result = await mergeReport(device, patch);
       } catch (error) {
@@ -260,7 +278,8 @@ export function createStateService({ db, box, schemas, desired, history, bus, lo
         deviceId: device.id,
         kind: 'state.reported',
         at: Date.now(),
-        data: { version: result.version, appliedVersion: applied?.version ?? null, appliedStatus: applied?.status ?? null, transport },
+        // `inventory` tells a viewer of the device to fetch it again: its inventory changed.
+        data: { version: result.version, appliedVersion: applied?.version ?? null, appliedStatus: applied?.status ?? null, inventory: result.hasInventory, transport },
       });
       return { version: result.version };
     },
