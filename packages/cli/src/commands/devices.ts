@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { registerDeviceEventsCommand } from './device-events.js';
 import { ApiError, CliError, EXIT_USAGE, usageError } from '../errors.js';
 import { formatLabels, formatRelative, formatTimestamp, type Column } from '../format.js';
+import { inventoryRows } from '../inventory-format.js';
 import { confirmDeletion, fetchList, noteMore, segment, withJson, withPaging, type JsonOptions, type ListOptions } from './shared.js';
 
 interface ListDevicesOptions extends ListOptions {
@@ -176,7 +177,7 @@ function deviceDetails(device: Device): [string, string][] {
     ['created', formatTimestamp(device.createdAt)],
     ['updated', formatTimestamp(device.updatedAt)],
     ['metadata', Object.keys(device.metadata).length === 0 ? '-' : JSON.stringify(device.metadata, null, 2)],
-    ['inventory', device.inventory ? JSON.stringify(device.inventory, null, 2) : '-'],
+    ...inventoryRows(device.inventory),
   ];
 }
 
