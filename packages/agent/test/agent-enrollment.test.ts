@@ -84,6 +84,16 @@ describe('agent against a real server', () => {
     }
   });
 
+  it('with --server and no --mqtt-url, connects over MQTT to the port the server names (not 1883)', async () => {
+    assert.notEqual(server.mqttPort, 1883);
+    const agent = startAgent(['--server', server.url, '--transport', 'mqtt', '--state-dir', stateDir(), '--enroll-token', await admin.enrollmentToken(), '--local-api', 'false']);
+    try {
+      await agent.waitForLog(/^connected over mqtt$/);
+    } finally {
+      assert.equal(await agent.stop(), 0);
+    }
+  });
+
   it('finds the server by mDNS when no --server is given, broker included', async () => {
     const agent = startAgent(['--discovery-interface', '127.0.0.1', '--discovery-name', mdnsName, '--state-dir', stateDir(), '--enroll-token', await admin.enrollmentToken(), '--local-api', 'false']);
     try {

@@ -153,8 +153,28 @@ export const EnrollmentTokenSchema = Type.Object({
 });
 export type EnrollmentToken = Static<typeof EnrollmentTokenSchema>;
 
-/** What a device gets back when it enrolls: its id and secret (shown only here) and its name. */
-export const EnrolledDeviceSchema = Type.Object({ id: Type.String(), secret: Type.String(), name: Type.String() });
+/**
+ * Where a device reaches the server's MQTT broker: the TCP listener's port (MQTT over TLS when
+ * `tls`; null when the server runs without one) on the server's host, and the path of MQTT over
+ * WebSocket on the HTTP port. `GET /device/connection` and the enrollment answer carry it.
+ */
+export const DeviceConnectionSchema = Type.Object(
+  {
+    mqtt: Type.Union([
+      Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535 }), tls: Type.Boolean({ description: 'MQTT over TLS (mqtts://)' }) }, { additionalProperties: false }),
+      Type.Null(),
+    ], { description: 'The broker\'s TCP listener on the server\'s host; null when it is off' }),
+    websocketPath: Type.String({ description: 'MQTT over WebSocket on the HTTP port, e.g. /mqtt' }),
+  },
+  { additionalProperties: false },
+);
+export type DeviceConnection = Static<typeof DeviceConnectionSchema>;
+
+/**
+ * What a device gets back when it enrolls: its id and secret (shown only here), its name and
+ * where the broker is (`connection`, absent from servers older than it).
+ */
+export const EnrolledDeviceSchema = Type.Object({ id: Type.String(), secret: Type.String(), name: Type.String(), connection: Type.Optional(DeviceConnectionSchema) });
 export type EnrolledDevice = Static<typeof EnrolledDeviceSchema>;
 
 /** A claim code as its maker sees it; the code itself is shown only when created. */

@@ -15,8 +15,10 @@ export interface ConnectDeviceOptions {
   /** `auto` (default) tries MQTT first and uses HTTP while MQTT cannot connect. */
   transport?: TransportChoice;
   /**
-   * The broker: `mqtt://host:1883`, `mqtts://…`, or `ws://host:8080/mqtt`. Default: in Node the
-   * server's host on port 1883 (8883 for https), in a browser `ws(s)://<server>/mqtt`.
+   * The broker: `mqtt://host:1883`, `mqtts://…`, or `ws://host:8080/mqtt`. Default: where the
+   * server says it is (`GET /api/v1/device/connection`, asked when the client starts): in Node
+   * its TCP listener on the server's host, in a browser (or without a TCP listener) MQTT over
+   * WebSocket on the HTTP port.
    */
   mqttUrl?: string;
   /** MQTT client id; the device id by default (the server scopes it to the device). */
@@ -51,7 +53,8 @@ export interface ResolvedOptions {
   deviceId: string;
   secret: string;
   transport: TransportChoice;
-  mqttUrl: string;
+  /** null: ask the server where its broker is. */
+  mqttUrl: string | null;
   clientId: string;
   cleanSession: boolean;
   keepaliveSeconds: number;
@@ -91,7 +94,7 @@ export function resolveOptions(options: ConnectDeviceOptions): ResolvedOptions {
     deviceId,
     secret,
     transport,
-    mqttUrl: options.mqttUrl === undefined ? defaultMqttUrl(serverUrl) : mqttUrl(options.mqttUrl),
+    mqttUrl: options.mqttUrl === undefined ? null : mqttUrl(options.mqttUrl),
     clientId: options.clientId === undefined ? deviceId : text(options.clientId, 'clientId'),
     cleanSession: options.cleanSession ?? true,
     keepaliveSeconds: duration(options.keepaliveSeconds ?? 30, 'keepaliveSeconds'),
@@ -106,7 +109,7 @@ export function resolveOptions(options: ConnectDeviceOptions): ResolvedOptions {
   });
 }
 
-/** In a browser MQTT goes over WebSocket on the HTTP port; in Node over TCP on the broker's port. */
+/** The guess for a server that cannot say where its broker is: in a browser WebSocket on the HTTP port, in Node TCP port 1883 (8883 for https). */
 export function defaultMqttUrl(serverUrl: string): string {
   const url = new URL(serverUrl);
   const isSecure = url.protocol === 'https:';

@@ -6,6 +6,7 @@
  *   const { deviceId, secret } = await enroll({ serverUrl: 'http://flotilla.local:8080', token });
  */
 import { EnrolledDeviceSchema, type EnrolledDevice } from '@flotilla/protocol';
+import { brokerUrlOf } from './broker-address.js';
 import { EnrollmentRefusedError, InvalidOptionsError, RequestFailedError, UnexpectedResponseError } from './errors.js';
 import { apiRequest, normalizeServerUrl } from './http-request.js';
 import { checkWith } from './schema-check.js';
@@ -24,6 +25,8 @@ export interface EnrolledDeviceCredentials {
   secret: string;
   name: string;
   serverUrl: string;
+  /** The broker the server named in its answer (null from a server too old to say); connectDevice asks again when given no mqttUrl. */
+  mqttUrl: string | null;
 }
 
 // The server's answers that mean "this token or code will not work", as opposed to "try later".
@@ -43,7 +46,7 @@ export async function enroll(options: EnrollOptions, extra: EnrollExtra = {}): P
     throw error;
   }
   if (!isEnrolledDevice(answer)) throw new UnexpectedResponseError(`${serverUrl} answered the enrollment without an id, secret and name`, 201);
-  return { deviceId: answer.id, secret: answer.secret, name: answer.name, serverUrl };
+  return { deviceId: answer.id, secret: answer.secret, name: answer.name, serverUrl, mqttUrl: answer.connection ? brokerUrlOf(serverUrl, answer.connection) : null };
 }
 
 /** Checks the options; throws InvalidOptionsError naming the wrong one. */

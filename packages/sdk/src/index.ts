@@ -6,6 +6,7 @@ export { PROTOCOL_VERSION } from './version.js';
 export { enroll, type EnrollOptions, type EnrollExtra, type EnrolledDeviceCredentials } from './enroll.js';
 export { connectDevice, createDeviceClient, type DeviceClient, type DeviceClientEvents, type CommandListener, type DesiredStateListener } from './device-client.js';
 export { defaultMqttUrl, type ConnectDeviceOptions, type TransportChoice } from './client-options.js';
+export { askBrokerUrl, brokerUrlOf } from './broker-address.js';
 export type { TransportKind } from './transport.js';
 export type { BackoffOptions } from './backoff.js';
 export type { TelemetryPayload, TelemetryReadings, TimedTelemetry, DeviceEvent } from './payloads.js';

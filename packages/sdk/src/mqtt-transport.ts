@@ -8,14 +8,19 @@
 import { CommandMessageSchema, DesiredStateMessageSchema, parseDeviceTopic, topics, type CommandMessage, type DesiredStateMessage } from '@flotilla/protocol';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { askBrokerUrl } from './broker-address.js';
 import { createEmitter } from './emitter.js';
 import { AckTimeoutError, ClientClosedError, CredentialsRefusedError, NotConnectedError, UnexpectedResponseError } from './errors.js';
+import { networkReason } from './http-request.js';
 import { firstError } from './schema-check.js';
 import type { Subscription, Transport, TransportEvents } from './transport.js';
 
 /** How the MQTT transport connects. */
 export interface MqttTransportOptions {
-  mqttUrl: string;
+  /** null: ask the server (serverUrl) where its broker is; asked again only while the answer could not be had. */
+  mqttUrl: string | null;
+  serverUrl: string;
+  requestTimeoutMs: number;
   deviceId: string;
   secret: string;
   clientId: string;
@@ -43,6 +48,7 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
   let client: MqttClient | null = null;
   let isConnected = false;
   let isClosed = false;
+  let isOpening = false;
   let attempt = 0;
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   let lastError = 'no connection yet';
@@ -103,8 +109,33 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
     const delay = backoffDelay(attempt++, options.backoff);
     reconnectTimer = setTimeout(() => {
       reconnectTimer = null;
-      if (!isClosed && client && !client.connected) client.reconnect();
+      if (isClosed) return;
+      if (!client) void open();
+      else if (!client.connected) client.reconnect();
     }, delay);
+  }
+
+  /** Finds the broker (the given URL, or the one the server names) and connects to it. */
+  async function open(): Promise<void> {
+    isOpening = true;
+    let url: string;
+    try {
+      url = options.mqttUrl ?? (await askBrokerUrl(options.serverUrl, { deviceId: options.deviceId, secret: options.secret }, options.requestTimeoutMs));
+    } catch (error) {
+      isOpening = false;
+      if (error instanceof CredentialsRefusedError) return refuse(error);
+      // The server could not say where its broker is: try again as after a lost connection.
+      lastError = `cannot learn the broker's address from ${options.serverUrl}: ${error instanceof Error ? error.message : networkReason(error)}`;
+      scheduleReconnect();
+      return;
+    }
+    isOpening = false;
+    if (isClosed) return;
+    client = connect(url, clientOptions());
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('close', onClose);
+    client.on('message', onMessage);
   }
 
   function refuse(error: CredentialsRefusedError): void {
@@ -182,12 +213,8 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
       return isConnected;
     },
     start() {
-      if (client || isClosed) return;
-      client = connect(options.mqttUrl, clientOptions());
-      client.on('connect', onConnect);
-      client.on('error', onError);
-      client.on('close', onClose);
-      client.on('message', onMessage);
+      if (client || isClosed || isOpening) return;
+      void open();
     },
     subscribe(subscription) {
       if (wanted.has(subscription)) return;

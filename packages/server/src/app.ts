@@ -14,6 +14,7 @@ import { createAuditService } from './audit/audit.service.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { createAuthService } from './auth/auth.service.js';
 import { createBroker, type Broker } from './broker/broker.js';
+import { connectionRoutes, deviceConnectionOf, MQTT_WEBSOCKET_PATH } from './broker/connection.routes.js';
 import { createMqttWebSocketHandler } from './broker/mqtt-websocket.js';
 import { createPresence } from './broker/presence.js';
 import { createPresenceRepository } from './broker/presence.repository.js';
@@ -189,7 +190,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
     slowClientTimeoutMs: config.liveSlowClientTimeoutMs,
   });
   const upgrades = new Map<string, UpgradeHandler>([
-    ['/mqtt', createMqttWebSocketHandler(broker, broker.maxPacketBytes)],
+    [MQTT_WEBSOCKET_PATH, createMqttWebSocketHandler(broker, broker.maxPacketBytes)],
     [`${API_PREFIX}/live`, live.handleUpgrade],
   ]);
   installUpgradeRouter(app.server, upgrades, log.child({ feature: 'http' }));
@@ -217,7 +218,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(tokensRoutes({ tokens }), { prefix: API_PREFIX });
   await app.register(auditRoutes({ audit }), { prefix: API_PREFIX });
   await app.register(devicesRoutes({ devices }), { prefix: API_PREFIX });
-  await app.register(enrollmentRoutes({ enrollment, claims, config }), { prefix: API_PREFIX });
+  await app.register(enrollmentRoutes({ enrollment, claims, config, connection: () => deviceConnectionOf(broker) }), { prefix: API_PREFIX });
   await app.register(claimsRoutes({ claims, config }), { prefix: API_PREFIX });
   await app.register(telemetryRoutes({ telemetry, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(commandsRoutes({ commands, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
@@ -225,6 +226,7 @@ export async function buildApp({ config, log, store, bus = createMemoryBus((erro
   await app.register(stateRoutes({ state, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
   await app.register(profilesRoutes({ profiles }), { prefix: API_PREFIX });
   await app.register(eventsRoutes({ events, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
+  await app.register(connectionRoutes({ broker, authenticateDevice: (id, secret) => devices.authenticateDevice(id, secret) }), { prefix: API_PREFIX });
 
   installNotFoundHandler(app, await installDashboard(app, config.webDir));
   installGracefulClose(app);

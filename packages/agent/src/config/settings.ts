@@ -66,7 +66,7 @@ const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
 /** Every setting, in the order `--help` and docs/agent.md list them. */
 export const agentSettings: readonly AgentSetting[] = Object.freeze([
   setting('server', '--server', 'FLOTILLA_AGENT_SERVER', null, 'server URL (http://host:8080); unset: find it by mDNS on the local network', parseServerUrl),
-  setting('mqttUrl', '--mqtt-url', 'FLOTILLA_AGENT_MQTT_URL', null, 'broker URL (mqtt://host:1883) when it is not the server host on port 1883', parseMqttUrl),
+  setting('mqttUrl', '--mqtt-url', 'FLOTILLA_AGENT_MQTT_URL', null, 'broker URL (mqtt://host:1883); default: where the server says its broker is', parseMqttUrl),
   setting('transport', '--transport', 'FLOTILLA_AGENT_TRANSPORT', 'auto', 'auto (MQTT, HTTP when MQTT is blocked), mqtt or http', oneOf(['auto', 'mqtt', 'http'] as const)),
   setting('enrollToken', '--enroll-token', 'FLOTILLA_AGENT_ENROLL_TOKEN', null, 'enrollment token used once to get device credentials', parseText),
   setting('claimCode', '--claim-code', 'FLOTILLA_AGENT_CLAIM_CODE', null, 'claim code used once instead of an enrollment token', parseText),

@@ -61,6 +61,7 @@ export function createBroker(dependencies: BrokerDependencies) {
   const sessions = new WeakMap<Client, Session>();
   const emptyClientIds = new WeakSet<Client>();
   let tcpServer: Server | null = null;
+  let tcpListener: { port: number; tls: boolean } | null = null;
   let isStopping = false;
   const aedes = new Aedes({ connectTimeout: 10_000, maxClientsIdLength: 256 });
   const metrics = createBrokerMetrics(dependencies.registry, () => aedes.connectedClients ?? 0);
@@ -210,7 +211,13 @@ export function createBroker(dependencies: BrokerDependencies) {
       });
       server.on('error', (error) => log.error({ err: error }, 'mqtt listener failed'));
       tcpServer = server;
-      return (server.address() as AddressInfo).port;
+      tcpListener = { port: (server.address() as AddressInfo).port, tls: Boolean(tls) };
+      return tcpListener.port;
+    },
+
+    /** The TCP listener as devices should reach it (the port it really got); null before listen or without one. */
+    tcpListener(): { port: number; tls: boolean } | null {
+      return tcpListener;
     },
 
     /** Publishes a server → device message (a command, the desired state). */

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { DeviceConnection } from '@flotilla/protocol';
 import type { ClaimsService } from '../claims/claims.service.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
@@ -17,12 +18,14 @@ interface Dependencies {
   enrollment: EnrollmentService;
   claims: ClaimsService;
   config: Pick<Config, 'enrollRateLimitPerMinute'>;
+  /** Where the new device reaches the broker, told in the answer so it need not guess. */
+  connection: () => DeviceConnection;
 }
 
 const tags = ['enrollment'];
 
 /** Enrollment tokens (`/enrollment-tokens`) and self-enrollment of devices (`/device/enroll`). */
-export function enrollmentRoutes({ enrollment, claims, config }: Dependencies): FastifyPluginAsyncTypebox {
+export function enrollmentRoutes({ enrollment, claims, config, connection }: Dependencies): FastifyPluginAsyncTypebox {
   return async (app) => {
     // Guessing tokens or codes from one address is slowed to the configured pace.
     const perAddress = app.rateLimit({
@@ -79,7 +82,7 @@ export function enrollmentRoutes({ enrollment, claims, config }: Dependencies): 
         onRequest: perAddress,
         schema: {
           tags,
-          summary: 'A device enrolls itself with an enrollment token or its claim code and gets its id and secret',
+          summary: 'A device enrolls itself with an enrollment token or its claim code and gets its id and secret, and where the broker is',
           security: [],
           body: EnrollBody,
           response: { 201: EnrolledDeviceSchema },
@@ -97,7 +100,7 @@ export function enrollmentRoutes({ enrollment, claims, config }: Dependencies): 
           targetId: result.id,
           detail: { name: result.name, via: result.via },
         };
-        return reply.status(201).send({ id: result.id, secret: result.secret, name: result.name });
+        return reply.status(201).send({ id: result.id, secret: result.secret, name: result.name, connection: connection() });
       },
     );
   };
