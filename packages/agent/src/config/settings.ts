@@ -70,7 +70,7 @@ export const agentSettings: readonly AgentSetting[] = Object.freeze([
   setting('transport', '--transport', 'FLOTILLA_AGENT_TRANSPORT', 'auto', 'auto (MQTT, HTTP when MQTT is blocked), mqtt or http', oneOf(['auto', 'mqtt', 'http'] as const)),
   setting('enrollToken', '--enroll-token', 'FLOTILLA_AGENT_ENROLL_TOKEN', null, 'enrollment token used once to get device credentials', parseText),
   setting('claimCode', '--claim-code', 'FLOTILLA_AGENT_CLAIM_CODE', null, 'claim code used once instead of an enrollment token', parseText),
-  setting('deviceName', '--device-name', 'FLOTILLA_AGENT_DEVICE_NAME', null, 'name asked for at enrollment (default: the server picks one)', parseText),
+  setting('deviceName', '--device-name', 'FLOTILLA_AGENT_DEVICE_NAME', null, 'name asked for at enrollment (default: the host name)', parseText),
   setting('stateDir', '--state-dir', 'FLOTILLA_AGENT_STATE_DIR', defaultStateDir(), 'credentials, offline buffer and app directories', (raw) => resolve(parseText(raw))),
   setting('metricsIntervalMs', '--metrics-interval', 'FLOTILLA_AGENT_METRICS_INTERVAL', '30s', 'how often metrics are collected and sent', parseDuration),
   setting('inventoryIntervalMs', '--inventory-interval', 'FLOTILLA_AGENT_INVENTORY_INTERVAL', '10m', 'how often the inventory is checked for changes', parseDuration),

@@ -3,6 +3,8 @@
  * once with the enrollment token or claim code and stored (mode 0600) before anything else.
  * A refused token stops the agent with a clear error; an unreachable server is retried.
  */
+import { hostname } from 'node:os';
+import { DEVICE_NAME_PATTERN } from '@flotilla/protocol';
 import { enroll, EnrollmentRefusedError, RequestFailedError, ServerUnreachableError, UnexpectedResponseError } from '@flotilla/sdk';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/config.js';
@@ -37,8 +39,19 @@ export async function ensureCredentials(config: Readonly<AgentConfig>, serverUrl
   }
 }
 
+/**
+ * The name asked for at enrollment: the configured one, else the host name as people know the
+ * machine (the server adds `-2`, `-3` … when the tenant has it already), else the server's pick.
+ */
+export function enrollmentName(configured: string | null, host = hostname()): string | null {
+  if (configured !== null) return configured;
+  const name = host.trim().replace(/[^A-Za-z0-9._ -]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '').slice(0, 100);
+  return new RegExp(DEVICE_NAME_PATTERN).test(name) ? name : null;
+}
+
 function enrollOnce(config: Readonly<AgentConfig>, serverUrl: string) {
-  const extra = config.deviceName !== null ? { name: config.deviceName } : {};
+  const name = enrollmentName(config.deviceName);
+  const extra = name !== null ? { name } : {};
   if (config.enrollToken !== null) return enroll({ serverUrl, token: config.enrollToken }, extra);
   return enroll({ serverUrl, claimCode: config.claimCode as string }, extra);
 }
