@@ -7,14 +7,14 @@
 import { DeviceConnectionSchema, type DeviceConnection } from '@flotilla/protocol';
 import { defaultMqttUrl } from './client-options.js';
 import { UnexpectedResponseError, RequestFailedError } from './errors.js';
-import { apiRequest, type DeviceCredentials } from './http-request.js';
+import { apiRequest, type DeviceCredentials, type FetchFunction } from './http-request.js';
 import { firstError } from './schema-check.js';
 
 /** The broker URL the server announces for this device; rejects with the SDK's errors (CredentialsRefusedError, ServerUnreachableError…). */
-export async function askBrokerUrl(serverUrl: string, credentials: DeviceCredentials, timeoutMs: number): Promise<string> {
+export async function askBrokerUrl(serverUrl: string, credentials: DeviceCredentials, timeoutMs: number, fetch?: FetchFunction): Promise<string> {
   let answer: unknown;
   try {
-    answer = await apiRequest(serverUrl, { method: 'GET', path: '/device/connection', credentials, timeoutMs });
+    answer = await apiRequest(serverUrl, { method: 'GET', path: '/device/connection', credentials, timeoutMs, ...(fetch ? { fetch } : {}) });
   } catch (error) {
     if (error instanceof RequestFailedError && error.status === 404) return defaultMqttUrl(serverUrl);
     throw error;

@@ -1,7 +1,7 @@
 /** The options of connectDevice, checked once and completed with defaults. */
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { InvalidOptionsError } from './errors.js';
-import { normalizeServerUrl } from './http-request.js';
+import { normalizeServerUrl, type FetchFunction } from './http-request.js';
 
 /** Which transport to use: MQTT, HTTP, or MQTT with HTTP while MQTT cannot connect. */
 export type TransportChoice = 'mqtt' | 'http' | 'auto';
@@ -45,6 +45,8 @@ export interface ConnectDeviceOptions {
   lastWill?: boolean;
   /** connectDevice: how long to wait for the first connection before giving up. */
   connectTimeoutMs?: number;
+  /** How HTTP requests are made; the global `fetch` by default (see `@flotilla/sdk/node-http`). */
+  fetch?: FetchFunction;
 }
 
 /** The options with every default filled in. */
@@ -66,6 +68,7 @@ export interface ResolvedOptions {
   backoff: BackoffOptions;
   lastWill: boolean;
   connectTimeoutMs: number;
+  fetch?: FetchFunction;
 }
 
 const TRANSPORTS: readonly TransportChoice[] = ['mqtt', 'http', 'auto'];
@@ -106,6 +109,7 @@ export function resolveOptions(options: ConnectDeviceOptions): ResolvedOptions {
     backoff,
     lastWill: options.lastWill ?? true,
     connectTimeoutMs: duration(options.connectTimeoutMs ?? 30_000, 'connectTimeoutMs'),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }
 

@@ -8,11 +8,11 @@
 import { EnrolledDeviceSchema, type EnrolledDevice } from '@flotilla/protocol';
 import { brokerUrlOf } from './broker-address.js';
 import { EnrollmentRefusedError, InvalidOptionsError, RequestFailedError, UnexpectedResponseError } from './errors.js';
-import { apiRequest, normalizeServerUrl } from './http-request.js';
+import { apiRequest, normalizeServerUrl, type FetchFunction } from './http-request.js';
 import { checkWith } from './schema-check.js';
 
 /** Where and how to enroll: an enrollment token or a claim code. */
-export type EnrollOptions = { serverUrl: string; token: string; timeoutMs?: number } | { serverUrl: string; claimCode: string; timeoutMs?: number };
+export type EnrollOptions = ({ serverUrl: string; token: string } | { serverUrl: string; claimCode: string }) & { timeoutMs?: number; fetch?: FetchFunction };
 
 /** What may be sent along: the name the device asks for (a taken one gets `-2`, `-3`…). */
 export interface EnrollExtra {
@@ -38,7 +38,7 @@ export async function enroll(options: EnrollOptions, extra: EnrollExtra = {}): P
   const { serverUrl, body } = readEnrollOptions(options, extra);
   let answer: unknown;
   try {
-    answer = await apiRequest(serverUrl, { method: 'POST', path: '/device/enroll', body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000 });
+    answer = await apiRequest(serverUrl, { method: 'POST', path: '/device/enroll', body: JSON.stringify(body), timeoutMs: options.timeoutMs ?? 30_000, ...(options.fetch ? { fetch: options.fetch } : {}) });
   } catch (error) {
     if (error instanceof RequestFailedError && (REFUSAL_CODES.has(error.serverCode ?? '') || (error.status >= 400 && error.status < 500 && error.status !== 429))) {
       throw new EnrollmentRefusedError(`enrollment refused: ${error.message.replace(/^.*?: /, '')}`, error.serverCode, error.status);

@@ -15,6 +15,16 @@ export interface DeviceCredentials {
   secret: string;
 }
 
+/**
+ * The part of `fetch` the SDK uses. The global `fetch` by default; in Node, `nodeHttpFetch` from
+ * `@flotilla/sdk/node-http` does the same over node:http and spares the process the ~12 MB that
+ * loading the global fetch costs (BENCHMARKS.md, the agent at rest).
+ */
+export type FetchFunction = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; statusText: string; headers: { get(name: string): string | null }; text(): Promise<string> }>;
+
 /** One request: method, path under /api/v1, optional JSON body and Basic credentials. */
 export interface ApiRequest {
   method: 'GET' | 'POST' | 'PATCH';
@@ -24,6 +34,7 @@ export interface ApiRequest {
   credentials?: DeviceCredentials;
   signal?: AbortSignal;
   timeoutMs?: number;
+  fetch?: FetchFunction;
 }
 
 /** `Basic base64(id:secret)`, built without Node's Buffer so it runs in browsers too. */
@@ -48,9 +59,11 @@ export async function apiRequest(serverUrl: string, request: ApiRequest): Promis
   if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
   if (request.credentials) headers.authorization = basicAuthorization(request.credentials);
   const signals = [request.signal, request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined].filter((signal): signal is AbortSignal => signal !== undefined);
-  let response: Response;
+  let response: Awaited<ReturnType<FetchFunction>>;
+  // The global fetch is looked up only when no other is given: reading it loads it.
+  const send: FetchFunction = request.fetch ?? globalThis.fetch;
   try {
-    response = await fetch(url, {
+    response = await send(url, {
       method: request.method,
       headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
@@ -75,7 +88,7 @@ function parseJson(text: string, status: number, url: string): unknown {
 }
 
 /** The error of a non-2xx answer, with the problem's `code` and `detail` when there is one. */
-function failure(response: Response, text: string, request: ApiRequest): Error {
+function failure(response: Awaited<ReturnType<FetchFunction>>, text: string, request: ApiRequest): Error {
   let problem: { code?: unknown; detail?: unknown; title?: unknown } = {};
   try {
     problem = JSON.parse(text) as typeof problem;

@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { createEmitter } from './emitter.js';
 import { ClientClosedError, CredentialsRefusedError, ServerUnreachableError, UnexpectedResponseError } from './errors.js';
-import { apiRequest, type ApiRequest, type DeviceCredentials } from './http-request.js';
+import { apiRequest, type ApiRequest, type DeviceCredentials, type FetchFunction } from './http-request.js';
 import { firstError } from './schema-check.js';
 import type { Subscription, Transport, TransportEvents } from './transport.js';
 
@@ -24,6 +24,7 @@ export interface HttpTransportOptions {
   /** How long one command poll waits for a command (at most 30 s). */
   commandWaitSeconds: number;
   backoff: BackoffOptions;
+  fetch?: FetchFunction;
 }
 
 const CommandPollReplySchema = Type.Object({ commands: Type.Array(CommandMessageSchema) });
@@ -57,7 +58,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   async function request(apiRequestOptions: Omit<ApiRequest, 'credentials'>): Promise<unknown> {
     if (stopping.signal.aborted) throw new ClientClosedError();
     try {
-      const answer = await apiRequest(options.serverUrl, { timeoutMs: options.requestTimeoutMs, ...apiRequestOptions, credentials, signal: stopping.signal });
+      const answer = await apiRequest(options.serverUrl, { timeoutMs: options.requestTimeoutMs, ...apiRequestOptions, credentials, signal: stopping.signal, ...(options.fetch ? { fetch: options.fetch } : {}) });
       markConnected();
       return answer;
     } catch (error) {

@@ -8,6 +8,7 @@ export { connectDevice, createDeviceClient, type DeviceClient, type DeviceClient
 export { defaultMqttUrl, type ConnectDeviceOptions, type TransportChoice } from './client-options.js';
 export { askBrokerUrl, brokerUrlOf } from './broker-address.js';
 export type { TransportKind } from './transport.js';
+export type { FetchFunction } from './http-request.js';
 export type { BackoffOptions } from './backoff.js';
 export type { TelemetryPayload, TelemetryReadings, TimedTelemetry, DeviceEvent } from './payloads.js';
 export * from './errors.js';

@@ -9,6 +9,7 @@ import { CommandMessageSchema, DesiredStateMessageSchema, parseDeviceTopic, topi
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { askBrokerUrl } from './broker-address.js';
+import type { FetchFunction } from './http-request.js';
 import { createEmitter } from './emitter.js';
 import { AckTimeoutError, ClientClosedError, CredentialsRefusedError, NotConnectedError, UnexpectedResponseError } from './errors.js';
 import { networkReason } from './http-request.js';
@@ -20,6 +21,8 @@ export interface MqttTransportOptions {
   /** null: ask the server (serverUrl) where its broker is; asked again only while the answer could not be had. */
   mqttUrl: string | null;
   serverUrl: string;
+  /** How the broker's address is asked for; the global fetch by default. */
+  fetch?: FetchFunction;
   requestTimeoutMs: number;
   deviceId: string;
   secret: string;
@@ -123,7 +126,7 @@ export function createMqttTransport(options: MqttTransportOptions): Transport {
     isOpening = true;
     let url: string;
     try {
-      url = options.mqttUrl ?? (await askBrokerUrl(options.serverUrl, { deviceId: options.deviceId, secret: options.secret }, options.requestTimeoutMs));
+      url = options.mqttUrl ?? (await askBrokerUrl(options.serverUrl, { deviceId: options.deviceId, secret: options.secret }, options.requestTimeoutMs, options.fetch));
     } catch (error) {
       isOpening = false;
       if (error instanceof CredentialsRefusedError) return refuse(error);

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { DEVICE_NAME_PATTERN } from '@flotilla/protocol';
+import { nodeHttpFetch } from '@flotilla/sdk/node-http';
 import { enroll, EnrollmentRefusedError, RequestFailedError, ServerUnreachableError, UnexpectedResponseError } from '@flotilla/sdk';
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/config.js';
@@ -52,8 +53,8 @@ export function enrollmentName(configured: string | null, host = hostname()): st
 function enrollOnce(config: Readonly<AgentConfig>, serverUrl: string) {
   const name = enrollmentName(config.deviceName);
   const extra = name !== null ? { name } : {};
-  if (config.enrollToken !== null) return enroll({ serverUrl, token: config.enrollToken }, extra);
-  return enroll({ serverUrl, claimCode: config.claimCode as string }, extra);
+  if (config.enrollToken !== null) return enroll({ serverUrl, token: config.enrollToken, fetch: nodeHttpFetch }, extra);
+  return enroll({ serverUrl, claimCode: config.claimCode as string, fetch: nodeHttpFetch }, extra);
 }
 
 function isWorthRetrying(error: unknown): boolean {
