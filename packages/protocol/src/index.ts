@@ -11,3 +11,4 @@ export * from './state.js';
 export * from './commands.js';
 export * from './commands-api.js';
 export * from './events.js';
+export * from './inventory.js';

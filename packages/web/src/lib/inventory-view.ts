@@ -4,7 +4,9 @@
  * wrong type reads as missing rather than breaking the page.
  */
 
-type Fields = Record<string, unknown>;
+import { describeCpu, formatBytes, readInventory } from '@flotilla/protocol';
+
+export { formatBytes };
 
 /** One row of the disks table. */
 export interface InventoryDisk {
@@ -30,78 +32,25 @@ export interface InventoryView {
   network: InventoryInterface[];
 }
 
-function objectAt(value: Fields | undefined, key: string): Fields | undefined {
-  const field = value?.[key];
-  return typeof field === 'object' && field !== null && !Array.isArray(field) ? (field as Fields) : undefined;
-}
-
-function textAt(value: Fields | undefined, key: string): string | null {
-  const field = value?.[key];
-  if (typeof field === 'string' && field !== '') return field;
-  return typeof field === 'number' && Number.isFinite(field) ? String(field) : null;
-}
-
-function numberAt(value: Fields | undefined, key: string): number | null {
-  const field = value?.[key];
-  return typeof field === 'number' && Number.isFinite(field) ? field : null;
-}
-
-function objectsAt(value: Fields, key: string): Fields[] {
-  const field = value[key];
-  return Array.isArray(field) ? field.filter((item): item is Fields => typeof item === 'object' && item !== null && !Array.isArray(item)) : [];
-}
-
-function joined(parts: (string | null)[], separator = ' '): string | null {
-  const present = parts.filter((part): part is string => part !== null);
-  return present.length === 0 ? null : present.join(separator);
-}
-
-/** Bytes in binary units with one decimal: `3.7 GiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /** The view of an inventory; facts the device left out are not listed. */
-export function inventoryView(inventory: Fields): InventoryView {
-  const os = objectAt(inventory, 'os');
-  const cpu = objectAt(inventory, 'cpu');
-  const board = objectAt(inventory, 'board');
-  const agent = objectAt(inventory, 'agent');
-  const cores = numberAt(cpu, 'cores');
-  const memoryBytes = numberAt(inventory, 'memoryBytes');
-  const facts: [string, string | null][] = [
-    ['Hostname', textAt(inventory, 'hostname')],
-    ['Operating system', joined([textAt(os, 'name') ?? textAt(os, 'platform'), textAt(os, 'version')])],
-    ['Kernel', textAt(os, 'kernel')],
-    ['Architecture', textAt(inventory, 'arch')],
-    ['CPU', joined([textAt(cpu, 'model'), cores === null ? null : `× ${cores} ${cores === 1 ? 'core' : 'cores'}`])],
-    ['Memory', memoryBytes === null ? null : formatBytes(memoryBytes)],
-    ['Board serial', textAt(board, 'serial')],
-    ['Node.js', textAt(agent, 'node')],
+export function inventoryView(inventory: Record<string, unknown>): InventoryView {
+  const facts = readInventory(inventory);
+  const listed: [string, string | null][] = [
+    ['Hostname', facts.hostname],
+    ['Operating system', [facts.os.name, facts.os.version].filter((part) => part !== null).join(' ') || null],
+    ['Kernel', facts.os.kernel],
+    ['Architecture', facts.arch],
+    ['CPU', describeCpu(facts.cpu)],
+    ['Memory', facts.memoryBytes === null ? null : formatBytes(facts.memoryBytes)],
+    ['Board serial', facts.board.serial],
+    ['Node.js', facts.agent.node],
   ];
   return {
-    agentVersion: textAt(agent, 'version'),
-    boardModel: textAt(board, 'model'),
-    facts: facts.filter((fact): fact is [string, string] => fact[1] !== null),
-    disks: objectsAt(inventory, 'disks').map((disk) => {
-      const totalBytes = numberAt(disk, 'totalBytes');
-      return { mount: textAt(disk, 'mount') ?? '-', device: textAt(disk, 'device') ?? '-', fsType: textAt(disk, 'fsType') ?? '-', size: totalBytes === null ? '-' : formatBytes(totalBytes) };
-    }),
-    network: objectsAt(inventory, 'network').map((link) => {
-      const addresses = link['addresses'];
-      return {
-        name: textAt(link, 'name') ?? '-',
-        mac: textAt(link, 'mac') ?? '-',
-        addresses: Array.isArray(addresses) ? addresses.filter((address): address is string => typeof address === 'string') : [],
-      };
-    }),
+    agentVersion: facts.agent.version,
+    boardModel: facts.board.model,
+    facts: listed.filter((fact): fact is [string, string] => fact[1] !== null),
+    disks: facts.disks.map((disk) => ({ mount: disk.mount ?? '-', device: disk.device ?? '-', fsType: disk.fsType ?? '-', size: disk.totalBytes === null ? '-' : formatBytes(disk.totalBytes) })),
+    network: facts.network.map((link) => ({ name: link.name ?? '-', mac: link.mac ?? '-', addresses: link.addresses })),
   };
 }
 
