@@ -96,7 +96,10 @@ for (const dialect of dialects) {
       assert.equal(claimed.statusCode, 201, claimed.body);
       const enrolled = await enroll(claimCode, 'my-own-name');
       assert.equal(enrolled.statusCode, 201, enrolled.body);
-      assert.deepEqual({ ...enrolled.json<EnrolledDevice>(), secret: undefined }, { id: deviceId, name: 'desk plug', secret: undefined });
+      const { id, name, connection } = enrolled.json<EnrolledDevice>();
+      assert.deepEqual({ id, name }, { id: deviceId, name: 'desk plug' });
+      // This app's broker listens on no TCP port, so devices are sent to MQTT over WebSocket.
+      assert.deepEqual(connection, { mqtt: null, websocketPath: '/mqtt' }, 'the answer says where the broker is');
       assert.equal((await authenticate(deviceId, enrolled.json<EnrolledDevice>().secret))?.tenantId, owner.user.tenantId);
       const audit = await t.request({ method: 'GET', url: `/api/v1/audit?action=device.enroll&targetId=${deviceId}`, token: owner.accessToken });
       assert.equal(audit.statusCode, 200, audit.body);
