@@ -58,7 +58,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       });
       assert.equal(report.statusCode, 200, report.body);
       const reported = await ours.next(isStateEvent(device.id, 'state.reported'));
-      assert.deepEqual(reported.data, { version: 1, appliedVersion: 2, appliedStatus: 'applied', transport: 'http' });
+      assert.deepEqual(reported.data, { version: 1, appliedVersion: 2, appliedStatus: 'applied', inventory: false, transport: 'http' });
 
       // A change of the stranger's own device is the barrier: once it arrives, ours would have too.
       await call(otherOperator, 'PUT', `/devices/${theirs.id}/state`, { state: { mine: true } });
