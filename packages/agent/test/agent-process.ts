@@ -17,6 +17,9 @@ export interface AgentProcess {
   stop(): Promise<number | null>;
 }
 
+/** How long a stopped agent may take to exit before it is killed. */
+const STOP_GRACE_MS = 20_000;
+
 export function startAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
     env: { ...process.env, FLOTILLA_AGENT_LOG_LEVEL: 'debug', ...env },
@@ -48,7 +51,14 @@ export function startAgent(args: string[], env: Record<string, string> = {}): Ag
     exited,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      // As systemd does after TimeoutStopSec: a shutdown that stalls must not hold the suite.
+      const stalled = setTimeout(() => {
+        process.stderr.write(`agent ${child.pid} did not stop within ${STOP_GRACE_MS} ms of SIGTERM; killing it\n`);
+        child.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      const code = await exited;
+      clearTimeout(stalled);
+      return code;
     },
   };
 }
